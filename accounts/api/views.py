@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, login
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    LoginSerializer,
+    UserSerializer,
+)
+from accounts.models import ApiKey, User
+from accounts.selectors import api_key_list_for_user
+from accounts.services import (
+    LoginThrottled,
+    api_key_create,
+    api_key_revoke,
+    login_failure_record,
+    login_throttle_check,
+)
+from phonoglyph.api.exceptions import DomainError
+from phonoglyph.api.idempotency import idempotent
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status = 401
+
+
+class LoginRateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+
+
+class ApiKeyNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class MeApi(APIView):
+    """The authenticated user."""
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+
+class LoginApi(APIView):
+    """Start a browser session with email and password (throttled per IP+email)."""
+
+    permission_classes = (permissions.AllowAny,)
+    authentication_classes = ()
+
+    @extend_schema(request=LoginSerializer, responses=UserSerializer)
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        try:
+            login_throttle_check(request=request._request, email=email)
+        except LoginThrottled as throttled:
+            raise LoginRateLimited(
+                str(throttled), extra={"retry_after": throttled.retry_after}
+            ) from throttled
+        user = authenticate(
+            request._request, username=email, password=serializer.validated_data["password"]
+        )
+        if user is None:
+            login_failure_record(request=request._request, email=email)
+            raise InvalidCredentials("Email or password is wrong.")
+        login(request._request, user)
+        return Response(UserSerializer(user).data)
+
+
+class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
+    """List the caller's API keys, or create one (the secret is in the response only)."""
+
+    serializer_class = ApiKeySerializer
+
+    def get_queryset(self) -> Any:
+        return api_key_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user: User = request.user  # type: ignore[assignment]
+        created = api_key_create(user=user, name=serializer.validated_data["name"])
+        data = dict(ApiKeySerializer(created.api_key).data)
+        data["key"] = created.raw
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    """Revoke one of the caller's API keys."""
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, api_key_id: int) -> Response:
+        if not api_key_revoke(user=request.user, api_key_id=api_key_id):  # type: ignore[arg-type]
+            raise ApiKeyNotFound("No such active API key.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

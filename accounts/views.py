@@ -1,0 +1,100 @@
+"""Server-rendered account pages: sign-up, log-in with throttling, API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.forms import ApiKeyCreateForm, LoginForm, SignupForm
+from accounts.selectors import api_key_list_for_user
+from accounts.services import (
+    LoginThrottled,
+    api_key_create,
+    api_key_revoke,
+    login_failure_record,
+    login_throttle_check,
+    user_create,
+)
+from phonoglyph.api.exceptions import ratelimited_view
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:account")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_create(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Phonoglyph.")
+        return redirect("accounts:account")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page, refusing with 429 after too many failures per IP+email."""
+
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        email = str(request.POST.get("username", ""))
+        try:
+            login_throttle_check(request=request, email=email)
+        except LoginThrottled as throttled:
+            request.ratelimit_retry_after = throttled.retry_after  # type: ignore[attr-defined]
+            return ratelimited_view(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        login_failure_record(request=self.request, email=str(self.request.POST.get("username", "")))
+        return super().form_invalid(form)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyCreateForm()
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "api_keys": api_key_list_for_user(user=request.user)},  # type: ignore[arg-type]
+    )
+
+
+@login_required
+@require_POST
+def api_key_create_view(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyCreateForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "accounts/account.html",
+            {"form": form, "api_keys": api_key_list_for_user(user=request.user)},  # type: ignore[arg-type]
+            status=400,
+        )
+    created = api_key_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+    # The raw key is rendered once, in this response, and never stored or shown again.
+    return render(
+        request,
+        "accounts/api_key_created.html",
+        {"api_key": created.api_key, "raw_key": created.raw},
+        status=201,
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
+    if api_key_revoke(user=request.user, api_key_id=api_key_id):  # type: ignore[arg-type]
+        messages.success(request, "The API key was revoked. Requests using it now get 401.")
+    else:
+        messages.error(request, "No such active API key.")
+    return redirect("accounts:account")

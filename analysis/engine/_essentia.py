@@ -1,0 +1,63 @@
+"""Typed entry points into Essentia, the only place the untyped library is touched.
+
+Every function here takes already-decoded NumPy samples; nothing ever hands a file path to
+Essentia, whose bundled decoders must not see uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import essentia  # type: ignore[import-untyped]  # Essentia ships no type information
+import essentia.standard as es  # type: ignore[import-untyped]  # same package, same reason
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def essentia_version() -> str:
+    return str(essentia.__version__)
+
+
+class IirFilter:
+    """Stateful IIR filter: consecutive calls continue the same filtered signal."""
+
+    def __init__(self, numerator: Sequence[float], denominator: Sequence[float]) -> None:
+        self._algorithm = es.IIR(numerator=list(numerator), denominator=list(denominator))
+
+    def __call__(self, samples: FloatArray) -> FloatArray:
+        return np.asarray(self._algorithm(np.ascontiguousarray(samples, dtype=np.float32)))
+
+
+def true_peak_linear(samples: FloatArray, sample_rate: int) -> float:
+    """Largest absolute value of the 4x oversampled signal (ITU-R BS.1770-4 annex 2)."""
+    detector = es.TruePeakDetector(oversamplingFactor=4, sampleRate=float(sample_rate))
+    _, oversampled = detector(np.ascontiguousarray(samples, dtype=np.float32))
+    return float(np.max(np.abs(oversampled))) if len(oversampled) else 0.0
+
+
+def key_extractor(
+    samples: FloatArray, sample_rate: int, profile: str, frame_size: int
+) -> tuple[str, str, float]:
+    extractor = es.KeyExtractor(
+        sampleRate=float(sample_rate),
+        profileType=profile,
+        frameSize=frame_size,
+        hopSize=frame_size,
+    )
+    key, scale, strength = extractor(np.ascontiguousarray(samples, dtype=np.float32))
+    return str(key), str(scale), float(strength)
+
+
+def bic_segmentation(features: FloatArray, min_length: int, size1: int, size2: int) -> list[int]:
+    """Frame indices of segment boundaries (first and last frame included) found by SBic."""
+    matrix = essentia.array(np.ascontiguousarray(features, dtype=np.float32))
+    algorithm = es.SBic(
+        minLength=min_length,
+        size1=size1,
+        inc1=max(1, size1 // 5),
+        size2=size2,
+        inc2=max(1, size2 // 10),
+    )
+    return [int(round(index)) for index in algorithm(matrix)]

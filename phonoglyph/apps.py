@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PhonoglyphConfig(AppConfig):
+    name = "phonoglyph"
+    verbose_name = "Platform"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from phonoglyph import views
+
+handler400 = "phonoglyph.api.exceptions.bad_request"
+handler403 = "phonoglyph.api.exceptions.permission_denied"
+handler404 = "phonoglyph.api.exceptions.page_not_found"
+handler500 = "phonoglyph.api.exceptions.server_error"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("account/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(("phonoglyph.api.urls", "api"), namespace="api")),
+]

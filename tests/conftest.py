@@ -1,0 +1,87 @@
+"""Shared fixtures: users, API clients, and the service requirements of CI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import api_key_create
+from tests.factories import UserFactory
+
+REQUIRE_SERVICES = os.environ.get("PHONOGLYPH_REQUIRE_SERVICES") == "1"
+
+
+def require_service(variable: str, what: str) -> str:
+    """Return the URL in `variable`, or skip; under PHONOGLYPH_REQUIRE_SERVICES=1, fail."""
+    value = os.environ.get(variable, "")
+    if not value:
+        message = f"{what} tests need {variable}"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message} (PHONOGLYPH_REQUIRE_SERVICES=1 forbids skipping)")
+        pytest.skip(message)
+    return value
+
+
+@pytest.fixture
+def postgres_url(settings: object) -> str:
+    url = require_service("DATABASE_URL", "PostgreSQL")
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = f"DATABASE_URL does not point at PostgreSQL ({connection.vendor})"
+        if REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_service("REDIS_URL", "Redis")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db: None) -> User:
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_client(user: User) -> APIClient:
+    """An API client authenticated with a real API key of `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
+    return client
+
+
+@pytest.fixture
+def staff_api_client(staff_user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=staff_user).raw}")
+    return client
