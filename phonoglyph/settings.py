@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "phonoglyph",
     "accounts",
+    "media",
+    "analysis",
+    "billing",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -280,5 +284,12 @@ LOGGING = {
     },
 }
 
+# Media uploads and storage
+
+# Analysis pipeline
+
+# Credits and billing
+
+# Monitoring: Sentry, PostHog, metrics, health and alerting
 SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
 POSTHOG_API_KEY: str = env.str("POSTHOG_API_KEY", default="")

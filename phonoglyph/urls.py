@@ -13,6 +13,10 @@ handler500 = "phonoglyph.api.exceptions.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/", include("accounts.urls")),
+    path("media/", include("media.urls")),
+    path("analyses/", include("analysis.urls")),
+    path("credits/", include("billing.urls")),
+    path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("phonoglyph.api.urls", "api"), namespace="api")),
 ]

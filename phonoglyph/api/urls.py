@@ -9,4 +9,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include("accounts.api.urls")),
+    path("", include("media.api.urls")),
+    path("", include("analysis.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("monitoring.api.urls")),
 ]
