@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 
@@ -20,6 +22,8 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
+access_logger = logging.getLogger("phonoglyph.access")
+
 
 class RequestIdMiddleware:
     """Adopt a valid incoming X-Request-ID or generate one, and echo it on the response."""
@@ -33,12 +37,26 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]  # set for views and logs
         request_token = request_id_var.set(request_id)
         user_token = user_id_var.set(None)
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            match = getattr(request, "resolver_match", None)
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                match.view_name if match else "unresolved",
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "route": match.route if match else None,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
         finally:
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
-        response[REQUEST_ID_HEADER] = request_id
         return response
 
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "phonoglyph.middleware.RequestIdMiddleware",
+    "monitoring.middleware.RequestMonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "phonoglyph.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "monitoring.context_processors.monitoring_config",
             ],
         },
     },
@@ -289,7 +291,118 @@ LOGGING = {
 # Analysis pipeline
 
 # Credits and billing
+# Prices are credits per STARTED minute of validated audio; staff may override them in the admin.
+PHONOGLYPH_PRICE_ANALYSIS_PER_MINUTE: int = env.int(
+    "PHONOGLYPH_PRICE_ANALYSIS_PER_MINUTE", default=1
+)
+PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE: int = env.int(
+    "PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE", default=3
+)
+PHONOGLYPH_SIGNUP_BONUS_CREDITS: int = env.int("PHONOGLYPH_SIGNUP_BONUS_CREDITS", default=30)
+PHONOGLYPH_MONTHLY_FREE_CREDITS: int = env.int("PHONOGLYPH_MONTHLY_FREE_CREDITS", default=60)
+# A reservation not captured or released within this time is released by the sweep.
+PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES: int = env.int(
+    "PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES", default=120
+)
+PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS: int = env.int(
+    "PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS", default=300
+)
+# Other apps add their periodic tasks to this dict with CELERY_BEAT_SCHEDULE.update(...).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "billing-release-stale-reservations": {
+            "task": "billing.tasks.credits_release_stale",
+            "schedule": float(PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS),
+        },
+        "billing-expire-credits": {
+            "task": "billing.tasks.credits_expire",
+            "schedule": 3600.0,
+        },
+        "billing-monthly-free-credits": {
+            "task": "billing.tasks.credits_grant_monthly",
+            # Hourly and idempotent per user and month: a missed run or a new user is caught
+            # up within the hour, and running again grants nothing twice.
+            "schedule": 3600.0,
+        },
+        "billing-reconcile-credits": {
+            "task": "billing.tasks.ledger_reconcile",
+            "schedule": 3600.0,
+        },
+    }
+)
+
 
 # Monitoring: Sentry, PostHog, metrics, health and alerting
 SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT: str = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE: str = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE: float = env.float("SENTRY_TRACES_SAMPLE_RATE", default=1.0 if DEBUG else 0.1)
+SENTRY_BROWSER_DSN: str = env.str("SENTRY_BROWSER_DSN", default="")
+SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE: float = env.float(
+    "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", default=1.0
+)
 POSTHOG_API_KEY: str = env.str("POSTHOG_API_KEY", default="")
+POSTHOG_HOST: str = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
+PHONOGLYPH_API_EVENT_SAMPLE_RATE: float = env.float("PHONOGLYPH_API_EVENT_SAMPLE_RATE", default=1.0)
+PHONOGLYPH_METRICS_TOKEN: str = env.str("PHONOGLYPH_METRICS_TOKEN", default="")
+PHONOGLYPH_METRICS_ALLOWED_IPS: list[str] = env.list("PHONOGLYPH_METRICS_ALLOWED_IPS", default=[])
+if SENTRY_DSN:
+    from monitoring.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        base_dir=BASE_DIR,
+    )
+
+# Monitoring: health checks and alerting
+PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS: float = env.float(
+    "PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS", default=5.0
+)
+PHONOGLYPH_MONITORED_QUEUES: list[str] = env.list("PHONOGLYPH_MONITORED_QUEUES", default=[])
+PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS: int = env.int(
+    "PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS", default=30
+)
+PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL: str = env.str("PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL", default="")
+PHONOGLYPH_ALERT_WEBHOOK_URL: str = env.str("PHONOGLYPH_ALERT_WEBHOOK_URL", default="")
+PHONOGLYPH_ALERT_WEBHOOK_SECRET: str = env.str("PHONOGLYPH_ALERT_WEBHOOK_SECRET", default="")
+PHONOGLYPH_ALERT_EMAILS: list[str] = env.list("PHONOGLYPH_ALERT_EMAILS", default=[])
+PHONOGLYPH_ALERT_ROUTES: str = env.str(
+    "PHONOGLYPH_ALERT_ROUTES", default="critical:sentry,slack,email;high:sentry,slack;medium:slack"
+)
+PHONOGLYPH_ALERT_REPEAT_INTERVAL_SECONDS: int = env.int(
+    "PHONOGLYPH_ALERT_REPEAT_INTERVAL_SECONDS", default=4 * 3600
+)
+PHONOGLYPH_ALERT_ESCALATE_AFTER_SECONDS: int = env.int(
+    "PHONOGLYPH_ALERT_ESCALATE_AFTER_SECONDS", default=15 * 60
+)
+PHONOGLYPH_ALERT_ESCALATION_CHANNELS: list[str] = env.list(
+    "PHONOGLYPH_ALERT_ESCALATION_CHANNELS", default=["webhook"]
+)
+PHONOGLYPH_ALERT_RATE_LIMIT_BURST: int = env.int("PHONOGLYPH_ALERT_RATE_LIMIT_BURST", default=20)
+PHONOGLYPH_ALERT_RATE_LIMIT_PER_MINUTE: float = env.float(
+    "PHONOGLYPH_ALERT_RATE_LIMIT_PER_MINUTE", default=10.0
+)
+PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS: int = env.int(
+    "PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS", default=5
+)
+PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS: float = env.float(
+    "PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS", default=5.0
+)
+_monitoring_beat = {
+    "monitoring-alerts-evaluate": {
+        "task": "monitoring.tasks.alerts_evaluate",
+        "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
+    },
+    "monitoring-notifications-deliver": {
+        "task": "monitoring.tasks.notifications_deliver",
+        "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
+    },
+}
+if "CELERY_BEAT_SCHEDULE" in vars():
+    CELERY_BEAT_SCHEDULE.update(_monitoring_beat)  # noqa: F821
+else:
+    CELERY_BEAT_SCHEDULE = _monitoring_beat

@@ -30,13 +30,6 @@ class IirFilter:
         return np.asarray(self._algorithm(np.ascontiguousarray(samples, dtype=np.float32)))
 
 
-def true_peak_linear(samples: FloatArray, sample_rate: int) -> float:
-    """Largest absolute value of the 4x oversampled signal (ITU-R BS.1770-4 annex 2)."""
-    detector = es.TruePeakDetector(oversamplingFactor=4, sampleRate=float(sample_rate))
-    _, oversampled = detector(np.ascontiguousarray(samples, dtype=np.float32))
-    return float(np.max(np.abs(oversampled))) if len(oversampled) else 0.0
-
-
 def key_extractor(
     samples: FloatArray, sample_rate: int, profile: str, frame_size: int
 ) -> tuple[str, str, float]:

@@ -5,7 +5,8 @@ so the timeline runs at ``FRAME_RATE = 44100 / 1024 ≈ 43.07`` frames per secon
 padded with half a frame of silence at the start, which centres frame ``i`` on
 ``i / FRAME_RATE`` seconds.
 
-Per frame this produces RMS, spectral centroid, spectral flux (the onset envelope), a 12-bin
+Per frame this produces RMS, spectral centroid, spectral flux (the onset envelope) over the
+whole spectrum and below 200 Hz, a 12-bin
 chroma, RMS amplitude in eight fixed frequency bands and 13 MFCCs. Each descriptor is a plain
 function of a block of magnitude spectra so it can be tested on its own.
 """
@@ -46,6 +47,7 @@ MFCC_COEFFICIENTS = 13
 # Compression factor for the log-magnitude flux; makes the onset envelope respond to soft
 # onsets as well as loud ones (as in Böck & Widmer's SuperFlux).
 _FLUX_LOG_GAIN = 1000.0
+LOW_BAND_MAX_HZ = 200.0
 _LOG_FLOOR = 1e-10
 
 _FREQS = np.fft.rfftfreq(FRAME_SIZE, 1.0 / SAMPLE_RATE)
@@ -103,6 +105,7 @@ def _dct_matrix() -> FloatArray:
     return basis.astype(np.float32)
 
 
+_LOW_BINS = int(np.searchsorted(_FREQS, LOW_BAND_MAX_HZ))
 _CHROMA = _chroma_matrix()
 _BANDS = _band_matrix()
 _BAND_BIN_COUNTS = np.maximum(_BANDS.sum(axis=1), 1.0)
@@ -170,6 +173,7 @@ class FrameFeatures:
     rms: FloatArray
     spectral_centroid: FloatArray
     spectral_flux: FloatArray
+    low_band_flux: FloatArray
     chroma: FloatArray
     bands: FloatArray
     mfcc: FloatArray
@@ -189,7 +193,7 @@ class FrameAnalyzer:
         self._samples_seen = 0
         self._frames_done = 0
         self._parts: dict[str, list[FloatArray]] = {
-            name: [] for name in ("rms", "centroid", "flux", "chroma", "bands", "mfcc")
+            name: [] for name in ("rms", "centroid", "flux", "low_flux", "chroma", "bands", "mfcc")
         }
 
     def push(self, mono: FloatArray) -> None:
@@ -223,6 +227,7 @@ class FrameAnalyzer:
             rms=joined("rms", 0),
             spectral_centroid=joined("centroid", 0),
             spectral_flux=joined("flux", 0),
+            low_band_flux=joined("low_flux", 0),
             chroma=joined("chroma", 12),
             bands=joined("bands", len(BAND_NAMES)),
             mfcc=joined("mfcc", MFCC_COEFFICIENTS),
@@ -239,6 +244,8 @@ class FrameAnalyzer:
         spectra = magnitude_spectra(frames)
         log_spec = log_spectra(spectra)
         self._parts["flux"].append(spectral_flux(log_spec, self._previous_log))
+        previous_low = None if self._previous_log is None else self._previous_log[:_LOW_BINS]
+        self._parts["low_flux"].append(spectral_flux(log_spec[:, :_LOW_BINS], previous_low))
         self._previous_log = log_spec[-1].copy()
         self._parts["centroid"].append(spectral_centroid(spectra))
         if self._with_spectral:

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions as drf_exceptions
@@ -140,6 +141,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         status, code, detail, extra, title = exc.status, exc.code, exc.detail, exc.extra, exc.title
         if "retry_after" in exc.extra:
             headers["Retry-After"] = str(exc.extra["retry_after"])
+    elif isinstance(exc, RequestDataTooBig):
+        status, code = 413, "request_too_large"
+        detail = "The request body is larger than this endpoint accepts."
     elif isinstance(exc, Http404):
         status, code, detail = 404, "not_found", "No such resource."
     elif isinstance(exc, DjangoPermissionDenied):
@@ -229,6 +233,15 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        if is_api_request(request):
+            return problem_response(
+                request,
+                status=413,
+                code="request_too_large",
+                detail="The request body is larger than this endpoint accepts.",
+            )
+        return render(request, "errors/413.html", status=413)
     if is_api_request(request):
         return problem_response(request, status=400, code="bad_request", detail="Bad request.")
     return render(request, "errors/400.html", status=400)

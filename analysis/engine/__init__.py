@@ -1,0 +1,27 @@
+"""Phonoglyph's audio analysis engine: pure Python on Essentia and NumPy, no web framework."""
+
+from __future__ import annotations
+
+from analysis.engine.decode import (
+    ALLOWED_INPUT_FORMATS,
+    AudioProbe,
+    iter_pcm_blocks,
+    probe_audio,
+    sniff_audio_format,
+)
+from analysis.engine.errors import EngineError
+from analysis.engine.pipeline import ENGINE_VERSION, FEATURES, analyze
+from analysis.engine.results import AnalysisResult
+
+__all__ = [
+    "ALLOWED_INPUT_FORMATS",
+    "ENGINE_VERSION",
+    "FEATURES",
+    "AnalysisResult",
+    "AudioProbe",
+    "EngineError",
+    "analyze",
+    "iter_pcm_blocks",
+    "probe_audio",
+    "sniff_audio_format",
+]

@@ -1,0 +1,280 @@
+"""``analyze``: one streamed decode feeding every requested descriptor.
+
+Decoded 10 s blocks (44.1 kHz, the file's own channel count up to stereo) go to the frame
+analyser (mono mix), the loudness meter and waveform builder (all channels) and the key
+decimator (mono at 11.025 kHz). Nothing else of the signal is kept, so memory grows with the
+frame-rate descriptors, not with the sample count.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from analysis.engine import frames as frame_features
+from analysis.engine import loudness as loudness_meter
+from analysis.engine import rhythm, structure, tonal
+from analysis.engine._essentia import essentia_version
+from analysis.engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
+from analysis.engine.errors import EngineError
+from analysis.engine.results import (
+    AnalysisResult,
+    Event,
+    Key,
+    Loudness,
+    Onset,
+    SectionSpan,
+    Tempo,
+    Timeline,
+    Waveform,
+)
+from analysis.engine.waveform import WaveformBuilder
+
+ENGINE_VERSION = "1.0.0"
+FEATURES: tuple[str, ...] = (
+    "tempo",
+    "key",
+    "loudness",
+    "onsets",
+    "sections",
+    "timeline",
+    "waveform",
+)
+ProgressCallback = Callable[[str, int], None]
+
+_FRAME_FEATURES = frozenset({"tempo", "onsets", "sections", "timeline"})
+_SNIFF_BYTES = 64
+_LOUDNESS_PEAK_WINDOW_SECONDS = 4.0
+_LOUDNESS_PEAK_MIN_LU = 3.0
+
+
+def _validate_features(features: Iterable[str] | None) -> tuple[str, ...]:
+    if features is None:
+        return FEATURES
+    requested = set(features)
+    unknown = sorted(requested - set(FEATURES))
+    if unknown:
+        raise ValueError(f"Unknown features {unknown}; allowed: {', '.join(FEATURES)}")
+    return tuple(name for name in FEATURES if name in requested)
+
+
+def _sniff(path: str | os.PathLike[str]) -> str:
+    with Path(path).open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    detected = sniff_audio_format(head)
+    if detected is None:
+        raise EngineError(
+            "unsupported_audio",
+            "The file is not in a supported audio format (WAV, MP3, FLAC, Ogg, M4A, AAC, AIFF).",
+        )
+    return detected
+
+
+def analyze(
+    path: str | os.PathLike[str],
+    features: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    input_format: str | None = None,
+    timeout: float | None = None,
+) -> AnalysisResult:
+    """Analyse an audio file; only the requested ``features`` are computed.
+
+    ``timeout`` bounds the wall-clock time of the decoding child process.
+    """
+    wanted = _validate_features(features)
+
+    def report(stage: str, percent: int) -> None:
+        if progress is not None:
+            progress(stage, max(0, min(100, percent)))
+
+    container = input_format if input_format is not None else _sniff(path)
+    report("probing", 0)
+    probe = probe_audio(path, input_format=container)
+    channels = min(probe.channels, 2)
+    sample_rate = frame_features.SAMPLE_RATE
+
+    frame_analyzer = (
+        frame_features.FrameAnalyzer(with_spectral=bool({"sections", "timeline"} & set(wanted)))
+        if _FRAME_FEATURES & set(wanted) or "loudness" in wanted
+        else None
+    )
+    meter = loudness_meter.LoudnessMeter(sample_rate, channels) if "loudness" in wanted else None
+    decimator = tonal.Decimator() if "key" in wanted else None
+    peaks = WaveformBuilder(sample_rate) if "waveform" in wanted else None
+
+    expected = max(probe.duration * sample_rate, 1.0)
+    decoded = 0
+    for block in iter_pcm_blocks(
+        path, input_format=container, sample_rate=sample_rate, channels=channels, timeout=timeout
+    ):
+        mono = block.mean(axis=1, dtype=np.float32) if channels > 1 else block[:, 0]
+        if frame_analyzer is not None:
+            frame_analyzer.push(mono)
+        if meter is not None:
+            meter.push(block)
+        if decimator is not None:
+            decimator.push(mono)
+        if peaks is not None:
+            peaks.push(block)
+        decoded += block.shape[0]
+        report("decoding", int(80 * min(decoded / expected, 1.0)))
+    if decoded == 0:
+        raise EngineError("undecodable_audio", "The file contains no decodable audio.")
+    duration = decoded / sample_rate
+
+    try:
+        result = _describe(
+            wanted, duration, frame_analyzer, meter, decimator, peaks, report
+        )
+    except RuntimeError as error:
+        # Essentia reports failures of its C++ algorithms as RuntimeError.
+        raise EngineError("feature_failed", f"An audio descriptor failed: {error}") from error
+    report("done", 100)
+    return AnalysisResult(
+        duration=duration,
+        sample_rate=probe.sample_rate,
+        channels=probe.channels,
+        engine_version=ENGINE_VERSION,
+        essentia_version=essentia_version(),
+        features=wanted,
+        **result,
+    )
+
+
+def _describe(
+    wanted: tuple[str, ...],
+    duration: float,
+    frame_analyzer: frame_features.FrameAnalyzer | None,
+    meter: loudness_meter.LoudnessMeter | None,
+    decimator: tonal.Decimator | None,
+    peaks: WaveformBuilder | None,
+    report: ProgressCallback,
+) -> dict[str, object]:
+    rate = frame_features.FRAME_RATE
+    described: dict[str, object] = {}
+    events: list[Event] = []
+    frames = frame_analyzer.finish() if frame_analyzer is not None else None
+    if frames is not None and "tempo" in wanted:
+        report("rhythm", 82)
+        tempo = describe_tempo(frames, rate)
+        described["tempo"] = tempo
+        events += [Event(t, "beat", s) for t, s in zip(tempo.beats, tempo.beat_strengths, strict=True)]
+        downbeat_set = set(tempo.downbeats)
+        events += [
+            Event(t, "downbeat", s)
+            for t, s in zip(tempo.beats, tempo.beat_strengths, strict=True)
+            if t in downbeat_set
+        ]
+    if frames is not None and "onsets" in wanted:
+        times, strengths = rhythm.detect_onsets(rhythm.onset_envelope(frames.spectral_flux, rate), rate)
+        onsets = tuple(Onset(float(t), float(s)) for t, s in zip(times, strengths, strict=True))
+        described["onsets"] = onsets
+        events += [Event(o.t, "onset", o.strength) for o in onsets]
+    if frames is not None and "sections" in wanted:
+        report("structure", 88)
+        spans = tuple(
+            SectionSpan(s.start, s.end, s.novelty)
+            for s in structure.find_sections(frames.mfcc, rate, duration)
+        )
+        described["sections"] = spans
+        events += [Event(s.start, "section", s.novelty) for s in spans if s.novelty is not None]
+    summary = meter.finish() if meter is not None else None
+    if summary is not None:
+        loudness_peaks = find_loudness_peaks(summary.subblock_power, summary.integrated_lufs)
+        described["loudness"] = Loudness(
+            summary.integrated_lufs, summary.range_lu, summary.true_peak_dbtp, loudness_peaks
+        )
+        events += [Event(t, "loudness_peak", s) for t, _, s in loudness_peaks]
+    if frames is not None and "timeline" in wanted:
+        times = np.arange(frames.frame_count) / rate
+        described["timeline"] = Timeline(
+            frame_rate=rate,
+            rms=frames.rms,
+            spectral_centroid=frames.spectral_centroid,
+            spectral_flux=frames.spectral_flux,
+            chroma=frames.chroma,
+            band_names=frame_features.BAND_NAMES,
+            bands=frames.bands,
+            mfcc=frames.mfcc,
+            loudness_momentary=(
+                loudness_meter.momentary_on_grid(summary.subblock_power, times)
+                if summary is not None
+                else None
+            ),
+        )
+    if decimator is not None:
+        report("key", 94)
+        estimate = tonal.estimate_key(decimator.finish())
+        described["key"] = Key(estimate.key, estimate.scale, estimate.strength)
+    if peaks is not None:
+        waveform = peaks.finish()
+        described["waveform"] = Waveform(waveform.points_per_second, waveform.minimum, waveform.maximum)
+    described["events"] = tuple(sorted(events, key=lambda e: (e.t, e.type)))
+    return described
+
+
+def describe_tempo(frames: frame_features.FrameFeatures, rate: float) -> Tempo:
+    full = rhythm.onset_envelope(frames.spectral_flux, rate)
+    low = rhythm.onset_envelope(frames.low_band_flux, rate)
+    estimate = rhythm.estimate_tempo(full, rate)
+    if estimate is None:
+        raise EngineError(
+            "feature_failed",
+            "No regular pulse was found (the audio is shorter than 4 s or has no onsets).",
+        )
+    beat_envelope = low if np.any(low > 0) else full
+    beats = rhythm.track_beats(beat_envelope, rate, estimate.bpm)
+    beat_frames = np.round(beats * rate).astype(np.int64)
+    values = beat_envelope[np.clip(beat_frames, 0, beat_envelope.size - 1)]
+    peak = float(values.max()) if values.size else 0.0
+    strengths = values / peak if peak > 0 else values
+    meter = rhythm.estimate_downbeats(beat_frames, low)
+    downbeats: tuple[float, ...] = ()
+    if meter is not None:
+        downbeats = tuple(float(t) for t in beats[meter.first_beat_index :: meter.beats_per_bar])
+    return Tempo(
+        bpm=estimate.bpm,
+        confidence=estimate.confidence,
+        beats=tuple(float(t) for t in beats),
+        beat_strengths=tuple(float(s) for s in strengths),
+        beats_per_bar=None if meter is None else meter.beats_per_bar,
+        meter_confidence=None if meter is None else meter.confidence,
+        downbeats=downbeats,
+        tatums_per_beat=rhythm.estimate_subdivision(beats, full, rate),
+    )
+
+
+def find_loudness_peaks(
+    subblock_power: npt.NDArray[np.float32], integrated_lufs: float
+) -> tuple[tuple[float, float, float], ...]:
+    """Momentary-loudness maxima that dominate a 4 s neighbourhood and exceed the programme's
+    integrated loudness by at least 3 LU; strength scales from that threshold to the loudest."""
+    momentary = loudness_meter.block_powers(subblock_power, loudness_meter.MOMENTARY_SUBBLOCKS)
+    if momentary.size == 0:
+        return ()
+    with np.errstate(divide="ignore"):
+        lufs = -0.691 + 10.0 * np.log10(momentary)
+    half = int(round(_LOUDNESS_PEAK_WINDOW_SECONDS / 2 / loudness_meter.SUBBLOCK_SECONDS))
+    padded = np.pad(lufs, half, mode="constant", constant_values=-np.inf)
+    local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=1)
+    threshold = integrated_lufs + _LOUDNESS_PEAK_MIN_LU
+    chosen = np.nonzero((lufs >= local_max) & (lufs >= threshold))[0]
+    if chosen.size == 0:
+        return ()
+    chosen = chosen[np.concatenate([[True], np.diff(chosen) > half])]
+    loudest = float(lufs[chosen].max())
+    span = loudest - threshold
+    centre_offset = loudness_meter.MOMENTARY_SUBBLOCKS * loudness_meter.SUBBLOCK_SECONDS / 2
+    return tuple(
+        (
+            float(index * loudness_meter.SUBBLOCK_SECONDS + centre_offset),
+            float(lufs[index]),
+            float((lufs[index] - threshold) / span) if span > 0 else 1.0,
+        )
+        for index in chosen
+    )

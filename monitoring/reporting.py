@@ -1,0 +1,106 @@
+"""The small API through which domains report to monitoring.
+
+Domains call these functions and nothing else of `monitoring`: emit a product event, count an
+outcome, capture a processing error. Each call is cheap and never raises into the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from monitoring.metrics import (
+    ALERTS_FIRING,
+    ANALYSIS_AUDIO_DURATION,
+    ANALYSIS_PROCESSING_DURATION,
+    CREDITS_MOVED,
+    UPLOAD_REJECTIONS,
+)
+
+logger = logging.getLogger(__name__)
+
+ProductEvent = Literal[
+    "user_signed_up",
+    "user_logged_in",
+    "api_key_created",
+    "media_uploaded",
+    "media_rejected",
+    "media_deleted",
+    "analysis_started",
+    "analysis_completed",
+    "analysis_failed",
+    "analysis_cancelled",
+    "stem_separation_started",
+    "stem_separation_completed",
+    "stem_separation_failed",
+    "credits_granted",
+    "credits_reserved",
+    "credits_captured",
+    "credits_released",
+    "api_call_success",
+    "api_call_error",
+]
+
+CreditMovement = Literal["reserved", "captured", "released", "granted", "refunded", "expired"]
+
+AnalysisOutcome = Literal["succeeded", "failed", "cancelled"]
+AlertSeverity = Literal["critical", "warning", "info"]
+
+
+def emit_event(
+    event: ProductEvent,
+    *,
+    user_id: int | None,
+    properties: dict[str, str | int | float | bool | None] | None = None,
+) -> None:
+    """Record a product analytics event (PostHog when configured).
+
+    Properties are ids, durations, sizes and codes: never file names, emails or secrets.
+    """
+    from monitoring import analytics
+
+    analytics.capture(event, user_id=user_id, properties=properties or {})
+
+
+def observe_upload_rejected(code: str) -> None:
+    UPLOAD_REJECTIONS.labels(code=code).inc()
+
+
+def observe_credits(movement: CreditMovement, amount: int) -> None:
+    CREDITS_MOVED.labels(movement=movement).inc(amount)
+
+
+def observe_analysis(
+    duration_seconds: float, audio_seconds: float | None, outcome: AnalysisOutcome
+) -> None:
+    """Record one finished analysis: processing wall time and, when known, the audio length."""
+    ANALYSIS_PROCESSING_DURATION.labels(outcome=outcome).observe(duration_seconds)
+    if audio_seconds is not None:
+        ANALYSIS_AUDIO_DURATION.labels(outcome=outcome).observe(audio_seconds)
+
+
+def observe_alert_firing(severity: AlertSeverity, count: int) -> None:
+    """Set how many alerts of `severity` are firing now."""
+    ALERTS_FIRING.labels(severity=severity).set(count)
+
+
+def capture_processing_error(
+    error: BaseException,
+    *,
+    operation: str,
+    user_id: int | None = None,
+    media_id: int | str | None = None,
+    job_id: int | str | None = None,
+    metadata: dict[str, object] | None = None,
+) -> None:
+    """Send a processing error to Sentry (when configured) tagged with its operation."""
+    from monitoring import errors
+
+    errors.capture_processing_error(
+        error,
+        operation=operation,
+        user_id=user_id,
+        media_id=media_id,
+        job_id=job_id,
+        metadata=metadata,
+    )

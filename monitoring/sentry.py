@@ -1,0 +1,196 @@
+"""Sentry set-up: integrations, release naming, and the scrubbing every event goes through.
+
+`sentry_init` is called from settings when `SENTRY_DSN` is set, so web processes and Celery
+workers (which load settings at start-up) both report from their first line of work. Nothing
+here imports Django settings: the settings module passes everything in.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import subprocess
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+
+FILTERED = "[Filtered]"
+
+# Keys (any nesting level, compared lower-cased) whose values never leave the process.
+PRODUCT_DENYLIST = [
+    "x-api-key",
+    "api-key",
+    "key",
+    "raw_key",
+    "api_key_raw",
+    "password1",
+    "password2",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "signature",
+    "aws_secret_access_key",
+    "aws_access_key_id",
+    "secret_key",
+    "presigned_url",
+    "download_url",
+    "upload_url",
+    "dsn",
+    "posthog_api_key",
+    "phonoglyph_metrics_token",
+    "idempotency-key",
+]
+PRODUCT_PII_DENYLIST = ["email", "ip", "x-real-ip", "x-forwarded-for"]
+
+# Values that are secrets wherever they appear: in messages, exception texts, URLs, SQL.
+SECRET_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"phg_[A-Za-z0-9_\-]{8,}"), "phg_" + FILTERED),
+    (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1" + FILTERED),
+    (
+        re.compile(
+            r"(?i)(X-Amz-(?:Signature|Credential|Security-Token|Algorithm|Date|Expires|"
+            r"SignedHeaders)=)[^&\s\"'#]+"
+        ),
+        r"\1" + FILTERED,
+    ),
+    (re.compile(r"(?i)((?:Signature|AWSAccessKeyId|Expires)=)[^&\s\"'#]+"), r"\1" + FILTERED),
+)
+# Cheap pre-check so most strings skip the regular expressions entirely.
+_SECRET_HINTS = ("phg_", "earer", "X-Amz-", "x-amz-", "Signature=", "AWSAccessKeyId=")
+
+UPLOAD_PATH_PREFIXES = ("/api/v1/media/", "/media/")
+
+logger = logging.getLogger(__name__)
+
+
+def scrub_value(value: str) -> str:
+    """Replace secret-looking substrings of `value` (API keys, bearer tokens, URL signatures)."""
+    if not any(hint in value for hint in _SECRET_HINTS):
+        return value
+    for pattern, replacement in SECRET_VALUE_PATTERNS:
+        value = pattern.sub(replacement, value)
+    return value
+
+
+def scrub_values(node: Any) -> Any:
+    """Scrub every string in a JSON-like tree, in place where possible; return the new node."""
+    if isinstance(node, str):
+        return scrub_value(node)
+    if isinstance(node, dict):
+        for key, child in node.items():
+            node[key] = scrub_values(child)
+        return node
+    if isinstance(node, list):
+        for index, child in enumerate(node):
+            node[index] = scrub_values(child)
+        return node
+    return node
+
+
+def is_upload_request(request: dict[str, Any]) -> bool:
+    """True for a write to an upload endpoint, whose body is someone's audio."""
+    method = str(request.get("method", "")).upper()
+    if method not in {"POST", "PUT", "PATCH"}:
+        return False
+    url = str(request.get("url", ""))
+    path = re.sub(r"^[a-z]+://[^/]+", "", url)
+    return path.startswith(UPLOAD_PATH_PREFIXES)
+
+
+def _strip_event(event: dict[str, Any]) -> dict[str, Any]:
+    request = event.get("request")
+    if isinstance(request, dict) and is_upload_request(request):
+        request.pop("data", None)
+    return scrub_values(event)  # type: ignore[no-any-return]
+
+
+def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """Drop upload bodies and secret-looking values from error events."""
+    return _strip_event(event)
+
+
+def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    """Drop upload bodies and secret-looking values from performance events."""
+    return _strip_event(event)
+
+
+def event_scrubber() -> EventScrubber:
+    return EventScrubber(
+        denylist=[*DEFAULT_DENYLIST, *PRODUCT_DENYLIST],
+        pii_denylist=[*DEFAULT_PII_DENYLIST, *PRODUCT_PII_DENYLIST],
+        recursive=True,
+        send_default_pii=False,
+    )
+
+
+@functools.cache
+def git_sha(base_dir: Path) -> str | None:
+    """Return the short commit of a source checkout at `base_dir`, or None when there is none."""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],  # noqa: S607  # git from PATH by design
+            cwd=base_dir,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sha = completed.stdout.strip()
+    return sha or None
+
+
+def release_name(release: str, base_dir: Path) -> str:
+    """`release` when given, else phonoglyph@<version>[+<git sha>]."""
+    if release:
+        return release
+    try:
+        version = metadata.version("phonoglyph")
+    except metadata.PackageNotFoundError:
+        from phonoglyph import __version__ as version
+    sha = git_sha(base_dir)
+    return f"phonoglyph@{version}+{sha}" if sha else f"phonoglyph@{version}"
+
+
+def sentry_init(
+    *,
+    dsn: str,
+    environment: str,
+    release: str,
+    traces_sample_rate: float,
+    base_dir: Path,
+    transport: Callable[..., Any] | None = None,
+) -> None:
+    """Start the Sentry client for this process with the product's scrubbing rules."""
+    options: dict[str, Any] = {}
+    if transport is not None:
+        options["transport"] = transport
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        release=release_name(release, base_dir),
+        traces_sample_rate=traces_sample_rate,
+        send_default_pii=False,
+        event_scrubber=event_scrubber(),
+        before_send=before_send,  # type: ignore[arg-type]
+        before_send_transaction=before_send_transaction,  # type: ignore[arg-type]
+        max_request_body_size="small",
+        integrations=[
+            DjangoIntegration(),
+            CeleryIntegration(monitor_beat_tasks=False),
+            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+        ],
+        **options,
+    )
