@@ -15,7 +15,7 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
+        email = str(self.cleaned_data["email"]).strip().lower()
         if user_get_by_email(email=email) is not None:
             raise forms.ValidationError("An account with this email already exists.")
         return email

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -22,6 +22,7 @@ from accounts.services import (
     login_throttle_check,
     user_create,
 )
+from phonoglyph.api.authentication import request_user
 from phonoglyph.api.exceptions import ratelimited_view
 
 
@@ -45,7 +46,7 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         email = str(request.POST.get("username", ""))
         try:
             login_throttle_check(request=request, email=email)
@@ -65,7 +66,7 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "api_keys": api_key_list_for_user(user=request.user)},  # type: ignore[arg-type]
+        {"form": form, "api_keys": api_key_list_for_user(user=request_user(request))},
     )
 
 
@@ -77,10 +78,10 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "accounts/account.html",
-            {"form": form, "api_keys": api_key_list_for_user(user=request.user)},  # type: ignore[arg-type]
+            {"form": form, "api_keys": api_key_list_for_user(user=request_user(request))},
             status=400,
         )
-    created = api_key_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+    created = api_key_create(user=request_user(request), name=form.cleaned_data["name"])
     # The raw key is rendered once, in this response, and never stored or shown again.
     return render(
         request,
@@ -93,7 +94,7 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    if api_key_revoke(user=request.user, api_key_id=api_key_id):  # type: ignore[arg-type]
+    if api_key_revoke(user=request_user(request), api_key_id=api_key_id):
         messages.success(request, "The API key was revoked. Requests using it now get 401.")
     else:
         messages.error(request, "No such active API key.")

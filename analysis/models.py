@@ -16,7 +16,8 @@ class AnalysisJob(models.Model):
     Life cycle: queued -> running -> succeeded | failed | cancelled. Every transition is a
     conditional UPDATE on `status` (see analysis.services), so two workers or a worker and the
     sweep can never both move the same job. The summary result lives in `result`; the large
-    per-frame arrays (timeline, waveform) live in storage under `arrays_key` as gzip JSON.
+    per-frame arrays (timeline, waveform) live in storage under `arrays_key` as gzip JSON, and
+    the Spotify-style view under `audio_analysis_key`.
     """
 
     class Status(models.TextChoices):
@@ -63,6 +64,7 @@ class AnalysisJob(models.Model):
     )
     result = models.JSONField(null=True, blank=True)
     arrays_key = models.CharField(max_length=300, blank=True)
+    audio_analysis_key = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ("-queued_at", "-id")

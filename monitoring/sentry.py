@@ -11,7 +11,6 @@ import functools
 import logging
 import re
 import subprocess
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -70,8 +69,6 @@ SECRET_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _SECRET_HINTS = ("phg_", "earer", "X-Amz-", "x-amz-", "Signature=", "AWSAccessKeyId=")
 
 UPLOAD_PATH_PREFIXES = ("/api/v1/media/", "/media/")
-
-logger = logging.getLogger(__name__)
 
 
 def scrub_value(value: str) -> str:
@@ -171,12 +168,8 @@ def sentry_init(
     release: str,
     traces_sample_rate: float,
     base_dir: Path,
-    transport: Callable[..., Any] | None = None,
 ) -> None:
     """Start the Sentry client for this process with the product's scrubbing rules."""
-    options: dict[str, Any] = {}
-    if transport is not None:
-        options["transport"] = transport
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
@@ -192,5 +185,4 @@ def sentry_init(
             CeleryIntegration(monitor_beat_tasks=False),
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],
-        **options,
     )

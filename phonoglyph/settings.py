@@ -32,7 +32,7 @@ KNOWN_INSECURE_SECRET_KEYS = frozenset(
         "django-insecure-phonoglyph-development-only",
     }
 )
-DEVELOPMENT_SECRET_KEY = "django-insecure-phonoglyph-development-only"
+DEVELOPMENT_SECRET_KEY = "django-insecure-phonoglyph-development-only"  # noqa: S105  # refused without DEBUG
 MIN_SECRET_KEY_LENGTH = 50
 
 SECRET_KEY: str = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
@@ -52,7 +52,9 @@ if not DEBUG:
     if SECRET_KEY in KNOWN_INSECURE_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
         _refuse_to_start("SECRET_KEY", "is missing or a known default")
     if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5:
-        _refuse_to_start("SECRET_KEY", f"must be at least {MIN_SECRET_KEY_LENGTH} random characters")
+        _refuse_to_start(
+            "SECRET_KEY", f"must be at least {MIN_SECRET_KEY_LENGTH} random characters"
+        )
     if not ALLOWED_HOSTS:
         _refuse_to_start("ALLOWED_HOSTS", "is empty")
 
@@ -241,7 +243,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Login throttling: failed log-ins allowed per IP+email within one minute.
-PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int("PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5)
+PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int(
+    "PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5
+)
 RATELIMIT_VIEW = "phonoglyph.api.exceptions.ratelimited_view"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
@@ -287,8 +291,66 @@ LOGGING = {
 }
 
 # Media uploads and storage
+PHONOGLYPH_MAX_UPLOAD_BYTES: int = env.int("PHONOGLYPH_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+PHONOGLYPH_MAX_DURATION_SECONDS: int = env.int("PHONOGLYPH_MAX_DURATION_SECONDS", default=1800)
+PHONOGLYPH_USER_QUOTA_BYTES: int = env.int("PHONOGLYPH_USER_QUOTA_BYTES", default=2 * 1024**3)
+PHONOGLYPH_UPLOADS_PER_HOUR: int = env.int("PHONOGLYPH_UPLOADS_PER_HOUR", default=10)
+PHONOGLYPH_PROBE_TIMEOUT_SECONDS: float = env.float("PHONOGLYPH_PROBE_TIMEOUT_SECONDS", default=20.0)
+CLAMAV_URL: str = env.str("CLAMAV_URL", default="")
+CLAMAV_TIMEOUT_SECONDS: float = env.float("CLAMAV_TIMEOUT_SECONDS", default=60.0)
+# Uploads stream to disk, never into memory; only small non-file form fields are held in RAM.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_TEMP_DIR: str | None = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Analysis pipeline
+# Time limits scale with the audio: soft = base + per_audio_second * duration, hard = soft +
+# grace. The soft limit also bounds the decoder child's wall-clock time.
+ANALYSIS_TIME_LIMIT_BASE_SECONDS: int = env.int("ANALYSIS_TIME_LIMIT_BASE_SECONDS", default=60)
+ANALYSIS_TIME_LIMIT_PER_AUDIO_SECOND: float = env.float(
+    "ANALYSIS_TIME_LIMIT_PER_AUDIO_SECOND", default=0.5
+)
+ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS: int = env.int(
+    "ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS", default=30
+)
+ANALYSIS_MAX_AUDIO_SECONDS: int = env.int("ANALYSIS_MAX_AUDIO_SECONDS", default=4 * 3600)
+ANALYSIS_HEARTBEAT_SECONDS: float = env.float("ANALYSIS_HEARTBEAT_SECONDS", default=10.0)
+ANALYSIS_HEARTBEAT_STALE_SECONDS: int = env.int("ANALYSIS_HEARTBEAT_STALE_SECONDS", default=90)
+ANALYSIS_SWEEP_INTERVAL_SECONDS: int = env.int("ANALYSIS_SWEEP_INTERVAL_SECONDS", default=60)
+ANALYSIS_TASK_MAX_RETRIES: int = env.int("ANALYSIS_TASK_MAX_RETRIES", default=5)
+ANALYSIS_RETRY_BACKOFF_SECONDS: int = env.int("ANALYSIS_RETRY_BACKOFF_SECONDS", default=5)
+ANALYSIS_RETRY_BACKOFF_MAX_SECONDS: int = env.int("ANALYSIS_RETRY_BACKOFF_MAX_SECONDS", default=300)
+ANALYSIS_RESERVATION_HOURS: int = env.int("ANALYSIS_RESERVATION_HOURS", default=24)
+ANALYSIS_LONGEST_HARD_TIME_LIMIT = int(
+    ANALYSIS_TIME_LIMIT_BASE_SECONDS
+    + ANALYSIS_TIME_LIMIT_PER_AUDIO_SECOND * ANALYSIS_MAX_AUDIO_SECONDS
+    + ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS
+)
+CELERY_TASK_ROUTES = {
+    "analysis.tasks.analysis_job_run": {"queue": "analysis"},
+    "analysis.tasks.analysis_jobs_sweep": {"queue": "celery"},
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis redelivers an unacknowledged task after visibility_timeout, even one still running:
+    # keep it above the longest hard limit and let the sweep, not redelivery, rescue jobs of
+    # dead workers.
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = ANALYSIS_LONGEST_HARD_TIME_LIMIT + 3600
+# Through vars() because the billing section below defines the dict and keeps what is there.
+vars().setdefault("CELERY_BEAT_SCHEDULE", {}).update(
+    {
+        "analysis-jobs-sweep": {
+            "task": "analysis.tasks.analysis_jobs_sweep",
+            "schedule": float(ANALYSIS_SWEEP_INTERVAL_SECONDS),
+        }
+    }
+)
 
 # Credits and billing
 # Prices are credits per STARTED minute of validated audio; staff may override them in the admin.
@@ -308,7 +370,7 @@ PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS: int = env.int(
     "PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS", default=300
 )
 # Other apps add their periodic tasks to this dict with CELERY_BEAT_SCHEDULE.update(...).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = vars().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE.update(
     {
         "billing-release-stale-reservations": {
@@ -335,9 +397,13 @@ CELERY_BEAT_SCHEDULE.update(
 
 # Monitoring: Sentry, PostHog, metrics, health and alerting
 SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
-SENTRY_ENVIRONMENT: str = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_ENVIRONMENT: str = env.str(
+    "SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"
+)
 SENTRY_RELEASE: str = env.str("SENTRY_RELEASE", default="")
-SENTRY_TRACES_SAMPLE_RATE: float = env.float("SENTRY_TRACES_SAMPLE_RATE", default=1.0 if DEBUG else 0.1)
+SENTRY_TRACES_SAMPLE_RATE: float = env.float(
+    "SENTRY_TRACES_SAMPLE_RATE", default=1.0 if DEBUG else 0.1
+)
 SENTRY_BROWSER_DSN: str = env.str("SENTRY_BROWSER_DSN", default="")
 SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE: float = env.float(
     "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", default=1.0
@@ -403,6 +469,6 @@ _monitoring_beat = {
     },
 }
 if "CELERY_BEAT_SCHEDULE" in vars():
-    CELERY_BEAT_SCHEDULE.update(_monitoring_beat)  # noqa: F821
+    CELERY_BEAT_SCHEDULE.update(_monitoring_beat)
 else:
     CELERY_BEAT_SCHEDULE = _monitoring_beat

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from rest_framework.test import APIClient
@@ -45,11 +44,10 @@ def redis_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
+def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 @pytest.fixture

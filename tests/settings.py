@@ -12,7 +12,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-" + "k3y-" * 16)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from phonoglyph.settings import *  # noqa: E402, F403
+from phonoglyph.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

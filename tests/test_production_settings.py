@@ -17,7 +17,14 @@ def _check(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedPro
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_SETTINGS_MODULE"}
+        if key
+        not in {
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+            "SECURE_SSL_REDIRECT",
+        }
     }
     env.update({"DJANGO_SETTINGS_MODULE": "phonoglyph.settings", "DEBUG": "false"})
     env.update(env_overrides)

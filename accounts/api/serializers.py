@@ -15,8 +15,15 @@ class UserSerializer(serializers.ModelSerializer[User]):
 class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
     class Meta:
         model = ApiKey
-        fields = ("id", "name", "prefix", "created_at", "last_used_at", "revoked_at")
-        read_only_fields = fields
+        fields: tuple[str, ...] = (
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
 
 
 class ApiKeyCreateSerializer(serializers.Serializer[None]):

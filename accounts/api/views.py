@@ -16,7 +16,7 @@ from accounts.api.serializers import (
     LoginSerializer,
     UserSerializer,
 )
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey
 from accounts.selectors import api_key_list_for_user
 from accounts.services import (
     LoginThrottled,
@@ -25,6 +25,7 @@ from accounts.services import (
     login_failure_record,
     login_throttle_check,
 )
+from phonoglyph.api.authentication import request_user
 from phonoglyph.api.exceptions import DomainError
 from phonoglyph.api.idempotency import idempotent
 
@@ -49,7 +50,7 @@ class MeApi(APIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(request_user(request)).data)
 
 
 class LoginApi(APIView):
@@ -85,15 +86,14 @@ class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
     serializer_class = ApiKeySerializer
 
     def get_queryset(self) -> Any:
-        return api_key_list_for_user(user=self.request.user)  # type: ignore[arg-type]
+        return api_key_list_for_user(user=request_user(self.request))
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
     @idempotent
     def post(self, request: Request) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user: User = request.user  # type: ignore[assignment]
-        created = api_key_create(user=user, name=serializer.validated_data["name"])
+        created = api_key_create(user=request_user(request), name=serializer.validated_data["name"])
         data = dict(ApiKeySerializer(created.api_key).data)
         data["key"] = created.raw
         return Response(data, status=status.HTTP_201_CREATED)
@@ -104,6 +104,6 @@ class ApiKeyRevokeApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, api_key_id: int) -> Response:
-        if not api_key_revoke(user=request.user, api_key_id=api_key_id):  # type: ignore[arg-type]
+        if not api_key_revoke(user=request_user(request), api_key_id=api_key_id):
             raise ApiKeyNotFound("No such active API key.")
         return Response(status=status.HTTP_204_NO_CONTENT)

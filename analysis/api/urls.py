@@ -1,5 +1,23 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from analysis.api import views
+
+urlpatterns = [
+    path("analyses/", views.AnalysisListCreateApi.as_view(), name="analysis-list"),
+    path("analyses/<int:job_id>/", views.AnalysisDetailApi.as_view(), name="analysis-detail"),
+    path(
+        "analyses/<int:job_id>/timeline/",
+        views.AnalysisTimelineApi.as_view(),
+        name="analysis-timeline",
+    ),
+    path(
+        "analyses/<int:job_id>/audio-analysis/",
+        views.AnalysisAudioAnalysisApi.as_view(),
+        name="analysis-audio-analysis",
+    ),
+    path(
+        "analyses/<int:job_id>/cancel/", views.AnalysisCancelApi.as_view(), name="analysis-cancel"
+    ),
+]

@@ -54,3 +54,13 @@ def bic_segmentation(features: FloatArray, min_length: int, size1: int, size2: i
         inc2=max(1, size2 // 10),
     )
     return [int(round(index)) for index in algorithm(matrix)]
+
+
+def es_loudness_ebur128(stereo: FloatArray, sample_rate: int) -> tuple[float, float]:
+    """Integrated loudness and loudness range of a whole in-memory stereo signal.
+
+    Used to cross-check the block-wise meter; the pipeline never holds a whole signal.
+    """
+    algorithm = es.LoudnessEBUR128(sampleRate=float(sample_rate))
+    _, _, integrated, loudness_range = algorithm(np.ascontiguousarray(stereo, dtype=np.float32))
+    return float(integrated), float(loudness_range)

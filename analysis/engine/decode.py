@@ -121,7 +121,7 @@ def _limit_child(cpu_seconds: int) -> None:
 
 
 def _input_args(
-    path: str | os.PathLike[str], input_format: str, *, loglevel: str, exit_on_error: bool
+    path: str | os.PathLike[str], input_format: str, *, loglevel: str
 ) -> list[str]:
     if input_format not in ALLOWED_INPUT_FORMATS:
         allowed = ", ".join(sorted(ALLOWED_INPUT_FORMATS))
@@ -139,7 +139,6 @@ def _input_args(
         "-nostats",
         "-loglevel",
         loglevel,
-        *(["-xerror"] if exit_on_error else []),
         "-threads",
         "1",
         "-protocol_whitelist",
@@ -222,10 +221,11 @@ def probe_audio(
     Raises ``EngineError('undecodable_audio')`` when the container or its first seconds do not
     decode.
     """
-    # -xerror turns the first decoding error into a failed exit, so damage at the start of
-    # the file is reported instead of silently skipped.
+    # No -xerror: it also fails files whose header promises more data than they hold (an
+    # interrupted upload), which decode fine up to the cut. Damage is detected instead by
+    # requiring decoded samples in the output statistics.
     args = [
-        *_input_args(path, input_format, loglevel="info", exit_on_error=True),
+        *_input_args(path, input_format, loglevel="info"),
         "-t",
         f"{probe_seconds:.3f}",
         "-f",
@@ -309,7 +309,7 @@ def iter_pcm_blocks(
         raise ValueError("sample_rate, channels and block_seconds must be positive")
     # Damage later in a long file is skipped by the decoder rather than failing the whole run;
     # the probe has already rejected files whose start does not decode.
-    args = _input_args(path, input_format, loglevel="error", exit_on_error=False)
+    args = _input_args(path, input_format, loglevel="error")
     if max_seconds is not None:
         args += ["-t", f"{max_seconds:.3f}"]
     args += [

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from accounts.models import User
 from accounts.services import api_key_authenticate
 from phonoglyph.logging import user_id_var
 
@@ -48,3 +50,11 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignor
             "bearerFormat": "phg_<key>",
             "description": "An API key created on the account page or with createapikey.",
         }
+
+
+def request_user(request: Request | HttpRequest) -> User:
+    """Return the authenticated user of `request`, typed; refuse anonymous callers with 401."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user

@@ -198,9 +198,7 @@ def ratelimited_view(request: HttpRequest, exception: Exception | None = None) -
         return problem_response(
             request, status=429, code="rate_limited", detail=detail, headers=headers
         )
-    response = render(
-        request, "errors/429.html", {"retry_after": retry_after}, status=429
-    )
+    response = render(request, "errors/429.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -226,9 +224,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_api_request(request):
-        return problem_response(
-            request, status=403, code="permission_denied", detail="Forbidden."
-        )
+        return problem_response(request, status=403, code="permission_denied", detail="Forbidden.")
     return render(request, "errors/403.html", status=403)
 
 

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from phonoglyph.api.authentication import request_user
 from phonoglyph.api.exceptions import DomainError
 from phonoglyph.models import IdempotencyRecord
 
@@ -55,9 +56,7 @@ def request_fingerprint(request: Request) -> str:
         canonical = json.dumps(body, sort_keys=True, default=str)
     except (TypeError, ValueError):
         canonical = repr(request.data)
-    return hashlib.sha256(
-        f"{request.method}\n{request.path}\n{canonical}".encode()
-    ).hexdigest()
+    return hashlib.sha256(f"{request.method}\n{request.path}\n{canonical}".encode()).hexdigest()
 
 
 def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Response:
@@ -71,12 +70,13 @@ def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Resp
             f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters."
         )
     fingerprint = request_fingerprint(request)
+    user = request_user(request)
     now = timezone.now()
-    IdempotencyRecord.objects.filter(user=request.user, key=key, expires_at__lte=now).delete()
+    IdempotencyRecord.objects.filter(user=user, key=key, expires_at__lte=now).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(
-                user=request.user,
+                user=user,
                 key=key,
                 method=request.method or "POST",
                 path=request.path,
@@ -84,7 +84,7 @@ def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Resp
                 expires_at=now + timedelta(hours=settings.PHONOGLYPH_IDEMPOTENCY_TTL_HOURS),
             )
     except IntegrityError:
-        existing = IdempotencyRecord.objects.get(user=request.user, key=key)
+        existing = IdempotencyRecord.objects.get(user=user, key=key)
     if existing.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body or endpoint."

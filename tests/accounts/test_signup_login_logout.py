@@ -15,7 +15,11 @@ def test_signup_creates_user_and_logs_in() -> None:
     client = Client()
     response = client.post(
         reverse("accounts:signup"),
-        {"email": "New@Example.com", "password1": "a long pass phrase", "password2": "a long pass phrase"},
+        {
+            "email": "New@Example.com",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="new@example.com").exists()
@@ -37,7 +41,11 @@ def test_signup_refuses_mismatched_passwords_with_a_form_error() -> None:
 def test_signup_refuses_an_existing_email(user: User) -> None:
     response = Client().post(
         reverse("accounts:signup"),
-        {"email": user.email.upper(), "password1": "a long pass phrase", "password2": "a long pass phrase"},
+        {
+            "email": user.email.upper(),
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+        },
     )
     assert b"already exists" in response.content
 
@@ -46,7 +54,11 @@ def test_signup_form_is_csrf_protected() -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         reverse("accounts:signup"),
-        {"email": "a@example.com", "password1": "a long pass phrase", "password2": "a long pass phrase"},
+        {
+            "email": "a@example.com",
+            "password1": "a long pass phrase",
+            "password2": "a long pass phrase",
+        },
     )
     assert response.status_code == 403
     assert not User.objects.exists()
@@ -84,7 +96,11 @@ def test_password_change_requires_the_old_password(user: User) -> None:
     client.force_login(user)
     response = client.post(
         reverse("accounts:password-change"),
-        {"old_password": DEFAULT_PASSWORD, "new_password1": "brand new phrase 42", "new_password2": "brand new phrase 42"},
+        {
+            "old_password": DEFAULT_PASSWORD,
+            "new_password1": "brand new phrase 42",
+            "new_password2": "brand new phrase 42",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()

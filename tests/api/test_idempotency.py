@@ -34,9 +34,7 @@ def test_same_key_with_a_different_body_is_422_problem(api_client: APIClient, us
 
 def test_different_keys_create_separate_resources(api_client: APIClient, user: User) -> None:
     for key in ("k-3", "k-4"):
-        api_client.post(
-            "/api/v1/api-keys/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY=key
-        )
+        api_client.post("/api/v1/api-keys/", {"name": "x"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert ApiKey.objects.filter(user=user, name="x").count() == 2
 
 

@@ -9,7 +9,11 @@ pytestmark = pytest.mark.django_db
 
 def test_openapi_schema_builds_without_warnings(tmp_path: object) -> None:
     call_command(
-        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")  # type: ignore[operator]
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--file",
+        str(tmp_path / "schema.yaml"),  # type: ignore[operator]
     )
 
 

@@ -39,5 +39,6 @@ def test_wav_whose_header_claims_4_gb_is_probed_without_reading_it_all(workdir: 
     started = time.monotonic()
     probe = probe_audio(path, input_format="wav")
     assert time.monotonic() - started < 5.0
-    assert probe.duration > 20000
+    # The demuxer bounds the declared size by the real file size instead of trusting it.
+    assert probe.duration == pytest.approx(2.0, abs=0.1)
     assert probe.codec == "pcm_s16le"

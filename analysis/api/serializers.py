@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from analysis.engine import FEATURES
+from analysis.models import AnalysisJob
+
+
+class AnalysisCreateSerializer(serializers.Serializer[Any]):
+    media = serializers.IntegerField(min_value=1)
+    # Names are checked by the service so an unknown one gets the list of allowed features.
+    features = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        allow_empty=True,
+        max_length=len(FEATURES) * 2,
+        help_text=f"Any of: {', '.join(FEATURES)}. Omitted or empty means all.",
+    )
+
+
+class AnalysisErrorSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class AnalysisJobSerializer(serializers.ModelSerializer[AnalysisJob]):
+    media = serializers.IntegerField(source="media_id", read_only=True)
+    error = serializers.SerializerMethodField()
+    reused = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisJob
+        fields = (
+            "id",
+            "media",
+            "features",
+            "status",
+            "stage",
+            "progress",
+            "attempts",
+            "error",
+            "queued_at",
+            "started_at",
+            "finished_at",
+            "processing_seconds",
+            "engine_version",
+            "audio_seconds",
+            "credits_reserved",
+            "reused",
+            "result",
+            "links",
+        )
+        read_only_fields = fields
+
+    def get_error(self, job: AnalysisJob) -> dict[str, str] | None:
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+    def get_reused(self, job: AnalysisJob) -> bool:
+        return job.reused_from_id is not None
+
+    def get_links(self, job: AnalysisJob) -> dict[str, str]:
+        return {
+            "self": reverse("api:analysis-detail", args=[job.pk]),
+            "timeline": reverse("api:analysis-timeline", args=[job.pk]),
+            "audio_analysis": reverse("api:analysis-audio-analysis", args=[job.pk]),
+            "cancel": reverse("api:analysis-cancel", args=[job.pk]),
+            "page": reverse("analysis:job-detail", args=[job.pk]),
+        }
