@@ -15,11 +15,6 @@ class AnalysisJobNotFound(DomainError):
     status = 404
 
 
-class MediaNotReady(DomainError):
-    code = "media_not_ready"
-    status = 409
-
-
 class AudioTooLong(DomainError):
     code = "audio_too_long"
     status = 422

@@ -13,6 +13,9 @@ from accounts.models import User
 from analysis.errors import AnalysisFeatureMissing, AnalysisJobNotFound, AnalysisNotSucceeded
 from analysis.models import AnalysisJob
 
+# What the Spotify-style view is built from (analysis.engine.spotify.to_audio_analysis).
+AUDIO_ANALYSIS_FEATURES = ("tempo", "key", "loudness", "onsets", "sections", "timeline")
+
 
 def analysis_job_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(owner=user).select_related("media")
@@ -42,24 +45,32 @@ def analysis_job_reusable(
     )
 
 
-def analysis_arrays_gzip(*, job: AnalysisJob) -> bytes:
-    """The stored gzip JSON of a succeeded job's arrays (timeline, waveform, audio_analysis).
-
-    Raises AnalysisNotSucceeded (409) before the job succeeded, and AnalysisFeatureMissing
-    (409) when it computed none of the stored arrays.
-    """
+def _succeeded(job: AnalysisJob) -> None:
     if job.status != AnalysisJob.Status.SUCCEEDED:
         raise AnalysisNotSucceeded(
             f"The analysis has not succeeded ({job.status}).", extra={"status": job.status}
         )
+
+
+def _read(key: str) -> bytes:
+    with default_storage.open(key, "rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def analysis_arrays_gzip(*, job: AnalysisJob) -> bytes:
+    """The stored gzip JSON of a succeeded job's per-frame arrays (timeline, waveform).
+
+    Raises AnalysisNotSucceeded (409) before the job succeeded, and AnalysisFeatureMissing
+    (409) when it computed neither timeline nor waveform.
+    """
+    _succeeded(job)
     if not job.arrays_key:
         raise AnalysisFeatureMissing(
             "This analysis has no timeline or waveform; request those features.",
             extra={"features": job.features},
         )
-    with default_storage.open(job.arrays_key, "rb") as handle:
-        data: bytes = handle.read()
-    return data
+    return _read(job.arrays_key)
 
 
 def analysis_arrays_get(*, job: AnalysisJob) -> dict[str, Any]:
@@ -69,12 +80,13 @@ def analysis_arrays_get(*, job: AnalysisJob) -> dict[str, Any]:
 
 def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
     """The Spotify-style view of a succeeded job; 409 when its features could not build it."""
-    view: dict[str, Any] | None = analysis_arrays_get(job=job).get("audio_analysis")
-    if view is None:
-        from analysis.engine.spotify import REQUIRED_FEATURES
-
+    _succeeded(job)
+    if not job.audio_analysis_key:
         raise AnalysisFeatureMissing(
-            "The audio-analysis view needs these features: " + ", ".join(REQUIRED_FEATURES) + ".",
-            extra={"required": list(REQUIRED_FEATURES), "features": job.features},
+            "The audio-analysis view needs these features: "
+            + ", ".join(AUDIO_ANALYSIS_FEATURES)
+            + ".",
+            extra={"required": list(AUDIO_ANALYSIS_FEATURES), "features": job.features},
         )
+    view: dict[str, Any] = json.loads(gzip.decompress(_read(job.audio_analysis_key)))
     return view

@@ -23,25 +23,29 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
 from analysis.engine import ENGINE_VERSION, FEATURES, AnalysisResult, EngineError, analyze
-from analysis.errors import AnalysisJobFinished, AudioTooLong, MediaNotReady, UnknownFeature
+from analysis.errors import AnalysisJobFinished, AudioTooLong, UnknownFeature
 from analysis.models import AnalysisJob
-from analysis.selectors import analysis_job_get_for_user, analysis_job_reusable
+from analysis.selectors import (
+    AUDIO_ANALYSIS_FEATURES,
+    analysis_job_get_for_user,
+    analysis_job_reusable,
+)
+from billing.pricing import credits_cost
 from billing.services import (
     credits_capture,
-    credits_cost,
     credits_release,
     credits_release_stale,
     credits_reserve,
 )
-from media.models import MediaFile
-from media.selectors import media_get_for_user
-from media.services import media_open_local_copy
+from media.errors import StorageUnavailable
+from media.selectors import media_get_ready_for_user, media_open_local_copy
+from media.storage import STORAGE_ERRORS
 from monitoring.reporting import capture_processing_error, emit_event
 from phonoglyph.logging import job_id_var
 
@@ -51,12 +55,14 @@ CREDITS_FEATURE = "analysis"
 # Arrays too large for a database row: stored gzip-compressed and loaded on demand.
 ARRAY_FEATURES = ("timeline", "waveform")
 # Failures of what the job depends on rather than of the audio: worth retrying with backoff.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
     ConnectionError,
     TimeoutError,
+    StorageUnavailable,
 )
+
 _PROGRESS_MIN_INTERVAL_SECONDS = 0.5
 _FAILURE_MESSAGES = {
     "timeout": "The analysis took longer than its time limit for this audio duration.",
@@ -114,12 +120,10 @@ def analysis_job_create(
 
     A finished result for the same audio content, engine version and features is reused: the
     job is created already succeeded and costs nothing. Raises UnknownFeature, the media
-    selector's 404, MediaNotReady, AudioTooLong and billing's InsufficientCredits (402).
+    media selectors' 404 and 409, AudioTooLong and billing's InsufficientCredits (402).
     """
     wanted = analysis_features_validate(features)
-    media = media_get_for_user(user=user, media_id=media_id)
-    if media.status != MediaFile.Status.READY:
-        raise MediaNotReady("This file is not ready for analysis.", extra={"media": media.pk})
+    media = media_get_ready_for_user(user=user, media_id=media_id)
     audio_seconds = float(media.duration_seconds or 0.0)
     if audio_seconds > settings.ANALYSIS_MAX_AUDIO_SECONDS:
         raise AudioTooLong(
@@ -155,6 +159,7 @@ def analysis_job_create(
             reused_from=source.reused_from or source,
             result=source.result,
             arrays_key=source.arrays_key,
+            audio_analysis_key=source.audio_analysis_key,
         )
         _emit(job, "analysis_completed", processing_seconds=0.0, reused=True)
         return job
@@ -162,16 +167,18 @@ def analysis_job_create(
     with transaction.atomic():
         job = AnalysisJob.objects.create(**fields)
         cost = credits_cost(feature=CREDITS_FEATURE, audio_seconds=audio_seconds)
-        credits_reserve(
-            user=user,
-            amount=cost,
-            feature=CREDITS_FEATURE,
-            job_ref=job.job_ref,
-            idempotency_key=f"{job.job_ref}:reserve",
-            expires_at=timezone.now() + timedelta(hours=settings.ANALYSIS_RESERVATION_HOURS),
-        )
-        AnalysisJob.objects.filter(pk=job.pk).update(credits_reserved=cost)
-        job.credits_reserved = cost
+        # A zero price (free deployments) has nothing to hold; the ledger refuses empty holds.
+        if cost > 0:
+            credits_reserve(
+                user=user,
+                amount=cost,
+                feature=CREDITS_FEATURE,
+                job_ref=job.job_ref,
+                idempotency_key=f"{job.job_ref}:reserve",
+                expires_at=timezone.now() + timedelta(hours=settings.ANALYSIS_RESERVATION_HOURS),
+            )
+            AnalysisJob.objects.filter(pk=job.pk).update(credits_reserved=cost)
+            job.credits_reserved = cost
         transaction.on_commit(lambda: analysis_job_enqueue(job=job))
     _emit(job, "analysis_started")
     return job
@@ -181,9 +188,7 @@ def analysis_job_enqueue(*, job: AnalysisJob) -> None:
     """Publish the job's task with time limits scaled to its audio duration."""
     from analysis.tasks import analysis_job_run as task
 
-    task.apply_async(
-        args=[job.pk], soft_time_limit=job.soft_time_limit, time_limit=job.time_limit
-    )
+    task.apply_async(args=(job.pk,), soft_time_limit=job.soft_time_limit, time_limit=job.time_limit)
 
 
 def analysis_job_claim(*, job_id: int, worker_host: str) -> AnalysisJob | None:
@@ -253,9 +258,7 @@ class _Heartbeat(threading.Thread):
                 except TRANSIENT_ERRORS:
                     logger.warning("analysis heartbeat write failed", exc_info=True)
         finally:
-            close_old_connections()
-            from django.db import connection
-
+            # The thread's own database connection; Django opens one per thread.
             connection.close()
 
     def stop(self) -> None:
@@ -283,10 +286,12 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
     heartbeat.start()
     started = time.monotonic()
     try:
-        result = _analyse(job)
-        arrays_key = _store_arrays(job, result)
+        progress = _Progress(job)
+        result = _analyse(job, progress)
+        progress("storing", 99)
+        stored = _store_result(job, result)
         analysis_job_succeed(
-            job=job, result=result, arrays_key=arrays_key, seconds=time.monotonic() - started
+            job=job, result=result, stored=stored, seconds=time.monotonic() - started
         )
     except JobNoLongerRunning:
         logger.info("analysis job %s left running while it ran; result dropped", job.pk)
@@ -307,15 +312,14 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
         job_id_var.reset(token)
 
 
-def _analyse(job: AnalysisJob) -> AnalysisResult:
-    progress = _Progress(job)
+def _analyse(job: AnalysisJob, progress: _Progress) -> AnalysisResult:
     progress("fetching", 0)
-    with media_open_local_copy(media=job.media) as path:
+    with media_open_local_copy(media=job.media) as local:
         return analyze(
-            path,
+            local.path,
             features=job.features,
             progress=progress,
-            input_format=job.media.container or None,
+            input_format=local.input_format or None,
             timeout=float(job.soft_time_limit),
         )
 
@@ -327,28 +331,36 @@ def _split_result(result: AnalysisResult) -> tuple[dict[str, Any], dict[str, Any
     return data, arrays
 
 
-def _store_arrays(job: AnalysisJob, result: AnalysisResult) -> str:
+@dataclass(frozen=True)
+class StoredResult:
+    arrays_key: str
+    audio_analysis_key: str
+
+
+def _store_gzip_json(name: str, data: dict[str, Any]) -> str:
+    payload = gzip.compress(json.dumps(data, separators=(",", ":")).encode(), compresslevel=6)
+    try:
+        return default_storage.save(name, ContentFile(payload))
+    except STORAGE_ERRORS as error:
+        raise StorageUnavailable("The analysis result could not be stored.") from error
+
+
+def _store_result(job: AnalysisJob, result: AnalysisResult) -> StoredResult:
+    """Write the arrays and the Spotify-style view (when its features were computed)."""
+    from analysis.engine.spotify import to_audio_analysis
+
     _, arrays = _split_result(result)
-    audio_analysis = _audio_analysis_view(result)
-    if audio_analysis is not None:
-        arrays["audio_analysis"] = audio_analysis
-    if not arrays:
-        return ""
-    payload = gzip.compress(json.dumps(arrays, separators=(",", ":")).encode(), compresslevel=6)
-    return default_storage.save(f"analysis/{job.pk}/arrays.json.gz", ContentFile(payload))
-
-
-def _audio_analysis_view(result: AnalysisResult) -> dict[str, Any] | None:
-    """The Spotify-style view, built while the full result is at hand; None if not buildable."""
-    from analysis.engine.spotify import REQUIRED_FEATURES, to_audio_analysis
-
-    if not set(REQUIRED_FEATURES) <= set(result.features):
-        return None
-    return to_audio_analysis(result)
+    arrays_key = _store_gzip_json(f"analysis/{job.pk}/arrays.json.gz", arrays) if arrays else ""
+    audio_analysis_key = ""
+    if set(AUDIO_ANALYSIS_FEATURES) <= set(result.features):
+        audio_analysis_key = _store_gzip_json(
+            f"analysis/{job.pk}/audio-analysis.json.gz", to_audio_analysis(result)
+        )
+    return StoredResult(arrays_key=arrays_key, audio_analysis_key=audio_analysis_key)
 
 
 def analysis_job_succeed(
-    *, job: AnalysisJob, result: AnalysisResult, arrays_key: str, seconds: float
+    *, job: AnalysisJob, result: AnalysisResult, stored: StoredResult, seconds: float
 ) -> None:
     """Record a finished analysis and capture its credits, once.
 
@@ -366,7 +378,8 @@ def analysis_job_succeed(
             processing_seconds=round(seconds, 3),
             engine_version=result.engine_version,
             result=summary,
-            arrays_key=arrays_key,
+            arrays_key=stored.arrays_key,
+            audio_analysis_key=stored.audio_analysis_key,
         )
         if touched != 1:
             raise JobNoLongerRunning(job.pk)
@@ -447,9 +460,7 @@ def analysis_job_cancel(*, user: User, job_id: int) -> AnalysisJob:
         # Racing the worker's success and the sweep: only one transition out of running wins.
         touched = AnalysisJob.objects.filter(
             pk=job.pk, status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING]
-        ).update(
-            status=AnalysisJob.Status.CANCELLED, finished_at=timezone.now(), heartbeat_at=None
-        )
+        ).update(status=AnalysisJob.Status.CANCELLED, finished_at=timezone.now(), heartbeat_at=None)
         if touched != 1:
             job.refresh_from_db()
             raise AnalysisJobFinished(

@@ -11,16 +11,14 @@ from django.conf import settings
 from analysis import services
 
 
-class AnalysisRunTask(Task):  # type: ignore[misc]  # celery-types leaves Task generic-less here
+class AnalysisRunTask(Task[Any, Any]):
     """Ends a job as `timeout` when its worker child is killed at the hard time limit.
 
     Celery calls on_failure in the worker's main process after killing the child, so the job
     fails at once instead of waiting for the sweep.
     """
 
-    def on_failure(
-        self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any
-    ) -> None:
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         if isinstance(exc, TimeLimitExceeded) and args:
             services.analysis_job_fail_by_id(job_id=int(args[0]), code="timeout")
 
@@ -33,12 +31,12 @@ class AnalysisRunTask(Task):  # type: ignore[misc]  # celery-types leaves Task g
     reject_on_worker_lost=True,
     max_retries=settings.ANALYSIS_TASK_MAX_RETRIES,
 )
-def analysis_job_run(self: Task, job_id: int) -> None:
+def analysis_job_run(self: Task[Any, Any], job_id: int) -> None:
     """Run one analysis job; retried with backoff only for transient failures."""
     try:
         services.analysis_job_run(job_id=job_id, worker_host=self.request.hostname)
     except services.TRANSIENT_ERRORS as error:
-        if self.request.retries >= self.max_retries:
+        if self.request.retries >= (self.max_retries or 0):
             services.analysis_job_fail_by_id(job_id=job_id, code="service_unavailable")
             return
         countdown = min(

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from analysis import views
 
 app_name = "analysis"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.job_list, name="job-list"),
+    path("new/", views.job_new, name="job-new"),
+    path("<int:job_id>/", views.job_detail, name="job-detail"),
+    path("<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
+    path("<int:job_id>/download.json", views.job_download_json, name="job-download-json"),
+    path("<int:job_id>/download.csv", views.job_download_csv, name="job-download-csv"),
+]

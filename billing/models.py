@@ -167,15 +167,17 @@ class Transfer(models.Model):
         blank=True,
         related_name="+",
     )
-    idempotency_key = models.CharField(max_length=255, unique=True)
+    idempotency_key = models.CharField(max_length=300, unique=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects: ClassVar[models.Manager[Transfer]] = TransferQuerySet.as_manager()  # type: ignore[assignment]  # the stubs type as_manager() loosely
+    objects: ClassVar[models.Manager[Transfer]] = TransferQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at", "-pk")
         constraints: ClassVar[list[Any]] = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="billing_transfer_amount_positive"
+            ),
             models.CheckConstraint(
                 condition=~Q(debit_account=models.F("credit_account")),
                 name="billing_transfer_two_sides",
@@ -214,14 +216,10 @@ class CreditGrant(models.Model):
     """
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="grants")
-    transfer = models.OneToOneField(
-        Transfer, on_delete=models.PROTECT, related_name="credit_grant"
-    )
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="credit_grant")
     amount = models.BigIntegerField()
     remaining = models.BigIntegerField()
-    priority = models.IntegerField(
-        default=0, help_text="Higher priority is consumed first."
-    )
+    priority = models.IntegerField(default=0, help_text="Higher priority is consumed first.")
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -36,7 +36,7 @@ def credits_cost(
     is negative or not finite, or a feature not priced by duration.
     """
     if not math.isfinite(audio_seconds) or audio_seconds < 0:
-        raise ValueError(f"Audio duration must be a finite, non-negative number of seconds.")
+        raise ValueError("Audio duration must be a finite, non-negative number of seconds.")
     rate = list_price_per_minute(feature) if per_minute is None else per_minute
     if rate < 0:
         raise ValueError("A price cannot be negative.")

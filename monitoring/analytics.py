@@ -28,9 +28,9 @@ PropertyValue = str | int | float | bool | None
 
 _API_CALL = frozenset({"route", "method", "status", "duration_ms", "error_code"})
 _MEDIA = frozenset({"media_id", "size_bytes", "duration_seconds", "format", "sample_rate"})
-_JOB = frozenset({"job_id", "media_id", "kind", "priority", "credits"})
-_JOB_DONE = _JOB | {"duration_seconds", "audio_seconds", "error_code"}
-_CREDITS = frozenset({"amount", "balance", "reference_kind", "job_id", "reason"})
+_JOB = frozenset({"job_id", "media_id", "duration_seconds", "kind", "priority", "credits"})
+_JOB_DONE = _JOB | {"processing_seconds", "reused", "code"}
+_CREDITS = frozenset({"amount", "feature", "balance", "job_id", "reason"})
 
 EVENT_PROPERTIES: Final[Mapping[ProductEvent, frozenset[str]]] = {
     "user_signed_up": frozenset({"method"}),

@@ -8,6 +8,7 @@ show up as unhealthy rather than hang the probe, the readiness endpoint or the a
 
 from __future__ import annotations
 
+import contextlib
 import queue as queue_module
 import socket
 import threading
@@ -120,7 +121,9 @@ def check_database() -> CheckResult:
             cursor.execute("SELECT 1")
             row = cursor.fetchone()
     except Exception as error:
-        return probe.result(healthy=False, metrics={"vendor": connection.vendor}, error=_describe(error))
+        return probe.result(
+            healthy=False, metrics={"vendor": connection.vendor}, error=_describe(error)
+        )
     healthy = row is not None and row[0] == 1
     return probe.result(
         healthy=healthy,
@@ -149,7 +152,7 @@ def check_cache() -> CheckResult:
         cache.set(key, "ok", timeout=30)
         value = cache.get(key)
         cache.delete(key)
-        return value == "ok"
+        return bool(value == "ok")
 
     try:
         ok = run_bounded(round_trip, timeout=_timeout())
@@ -165,11 +168,15 @@ def check_cache() -> CheckResult:
 def check_storage() -> CheckResult:
     """Write, read back and delete a small object in the default storage (disk or S3)."""
     probe = _Probe("storage")
-    backend = type(default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage).__name__
+    backend = type(
+        default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
+    ).__name__
     payload = uuid.uuid4().hex.encode()
 
     def round_trip() -> bool:
-        name = default_storage.save(f"monitoring-health/{uuid.uuid4().hex}.txt", ContentFile(payload))
+        name = default_storage.save(
+            f"monitoring-health/{uuid.uuid4().hex}.txt", ContentFile(payload)
+        )
         try:
             with default_storage.open(name, "rb") as handle:
                 return bool(handle.read() == payload)
@@ -253,7 +260,8 @@ def _amqp_depths(url: str, queues: Iterable[str]) -> dict[str, int]:
     with Connection(url, connect_timeout=BROKER_CONNECT_TIMEOUT_SECONDS) as conn:
         conn.ensure_connection(max_retries=1)
         for name in queues:
-            channel = conn.channel()
+            # kombu types `channel()` as its abstract StdChannel; the amqp channel has these.
+            channel: Any = conn.channel()
             try:
                 declared = channel.queue_declare(queue=name, passive=True)
                 depths[name] = int(declared.message_count)
@@ -265,10 +273,9 @@ def _amqp_depths(url: str, queues: Iterable[str]) -> dict[str, int]:
                     raise
                 depths[name] = 0
             finally:
-                try:
+                # A 404 has already closed the channel on the broker's side.
+                with contextlib.suppress(Exception):
                     channel.close()
-                except Exception:  # noqa: S110 - a 404 has already closed the channel
-                    pass
     return depths
 
 
@@ -338,7 +345,9 @@ def check_workers() -> CheckResult:
     try:
         names = run_bounded(ping_workers, timeout=WORKER_PING_TIMEOUT_SECONDS + _timeout())
     except Exception as error:
-        return probe.result(healthy=False, metrics={"alive": 0, "workers": []}, error=_describe(error))
+        return probe.result(
+            healthy=False, metrics={"alive": 0, "workers": []}, error=_describe(error)
+        )
     return probe.result(
         healthy=bool(names),
         metrics={"alive": len(names), "workers": names},
@@ -385,19 +394,14 @@ def check_ledger() -> CheckResult:
         report = selectors.ledger_reconciliation()
     except Exception as error:
         return probe.result(healthy=False, metrics={}, error=_describe(error))
-    if report is None:
-        return probe.result(
-            healthy=True,
-            metrics={"available": False, "reason": "the credits ledger is not installed"},
-        )
     healthy = report.ok
     return probe.result(
         healthy=healthy,
         metrics={
-            "available": True,
             "total_drift": report.total_drift,
-            "drift_accounts": report.drift_accounts,
-            "orphaned_reservations": report.orphaned_reservations,
+            "accounts_checked": report.accounts_checked,
+            "drift_accounts": sorted({drift.account_id for drift in report.drift_accounts}),
+            "orphaned_reservations": len(report.orphaned_reservations),
         },
         error="" if healthy else "the ledger does not reconcile",
     )
@@ -418,3 +422,18 @@ READINESS_CHECKS = ("database", "cache", "storage")
 
 def run_checks(names: Iterable[str] = CHECKS) -> list[CheckResult]:
     return [CHECKS[name]() for name in names]
+
+
+def overall(results: Iterable[CheckResult]) -> dict[str, Any]:
+    """Healthy when every check is; `failing` names the services that are not."""
+    failing = [result.service for result in results if not result.healthy]
+    return {"healthy": not failing, "status": "degraded" if failing else "ok", "failing": failing}
+
+
+def pipeline_health() -> dict[str, Any]:
+    """Every check, run now, plus an `overall` verdict."""
+    results = run_checks()
+    return {
+        "overall": overall(results),
+        "checks": {result.service: result.as_dict() for result in results},
+    }

@@ -6,10 +6,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from django.db.models import Count, QuerySet, Sum
 
+from analysis.models import AnalysisJob
+from billing.models import FeatureUsage
+from billing.selectors import ReconciliationReport, ledger_reconcile
 from monitoring.models import ACTIVE_STATES, Alert, AlertState
 
 Service = Literal["analysis", "stem_separation"]
@@ -79,9 +82,7 @@ def _unavailable(service: Service, reason: str) -> ProcessingStats:
     )
 
 
-def _finished_jobs(*, since: datetime, until: datetime) -> QuerySet[Any]:
-    from analysis.models import AnalysisJob
-
+def _finished_jobs(*, since: datetime, until: datetime) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(
         status__in=AnalysisJob.FINISHED, finished_at__gte=since, finished_at__lt=until
     )
@@ -186,8 +187,6 @@ class Backlog:
 
 def analysis_backlog(*, now: datetime) -> Backlog:
     """Jobs waiting and running now, and those running past their hard time limit."""
-    from analysis.models import AnalysisJob
-
     queued = AnalysisJob.objects.filter(status=AnalysisJob.Status.QUEUED)
     oldest = queued.order_by("queued_at").values_list("queued_at", flat=True).first()
     running = list(
@@ -211,8 +210,6 @@ def analysis_backlog(*, now: datetime) -> Backlog:
 
 def failures_by_code(*, since: datetime) -> list[dict[str, Any]]:
     """Failed analyses since `since`, counted per error code, most frequent first."""
-    from analysis.models import AnalysisJob
-
     rows = (
         AnalysisJob.objects.filter(status=AnalysisJob.Status.FAILED, finished_at__gte=since)
         .values("error_code")
@@ -224,8 +221,6 @@ def failures_by_code(*, since: datetime) -> list[dict[str, Any]]:
 
 def credits_by_feature(*, since: datetime) -> list[dict[str, Any]]:
     """Credits charged per feature since `since`, from billing's usage records."""
-    from billing.models import FeatureUsage
-
     rows = (
         FeatureUsage.objects.filter(created_at__gte=since)
         .values("feature")
@@ -238,21 +233,9 @@ def credits_by_feature(*, since: datetime) -> list[dict[str, Any]]:
     ]
 
 
-class Reconciliation(Protocol):
-    ok: bool
-    total_drift: int
-    drift_accounts: Any
-    orphaned_reservations: Any
-
-
-def ledger_reconciliation() -> Reconciliation | None:
-    """Billing's reconciliation report, or None while this deployment has no ledger to check."""
-    try:
-        from billing.selectors import ledger_reconcile
-    except ImportError:
-        return None
-    report: Reconciliation = ledger_reconcile()
-    return report
+def ledger_reconciliation() -> ReconciliationReport:
+    """Billing's reconciliation of every account against the transfers that explain it."""
+    return ledger_reconcile()
 
 
 def alerts_list(*, state: str | None = None) -> QuerySet[Alert]:
@@ -266,3 +249,39 @@ def alerts_list(*, state: str | None = None) -> QuerySet[Alert]:
 def alerts_active() -> QuerySet[Alert]:
     return Alert.objects.select_related("rule").filter(state__in=ACTIVE_STATES)
 
+
+TimeRange = Literal["1h", "24h", "7d", "30d"]
+# Each range with the bucket size of its timeline: 12 to 30 points, enough to draw a trend.
+TIME_RANGES: dict[str, tuple[timedelta, timedelta]] = {
+    "1h": (timedelta(hours=1), timedelta(minutes=5)),
+    "24h": (timedelta(hours=24), timedelta(hours=1)),
+    "7d": (timedelta(days=7), timedelta(hours=6)),
+    "30d": (timedelta(days=30), timedelta(days=1)),
+}
+
+
+def processing_metrics(
+    *, time_range: str, services: Sequence[Service], now: datetime
+) -> dict[str, Any]:
+    """Per service: totals, rates, percentiles, throughput and a bucketed timeline."""
+    span, bucket = TIME_RANGES[time_range]
+    since = now - span
+    report: dict[str, Any] = {}
+    for service in services:
+        stats = processing_stats(service=service, since=since, until=now)
+        report[service] = {
+            **stats.as_dict(),
+            "bucket_seconds": int(bucket.total_seconds()),
+            "timeline": [
+                point.as_dict()
+                for point in processing_timeline(
+                    service=service, since=since, until=now, bucket=bucket
+                )
+            ],
+        }
+    return {
+        "time_range": time_range,
+        "since": since.isoformat(),
+        "until": now.isoformat(),
+        "services": report,
+    }

@@ -6,6 +6,9 @@ import os
 
 from celery import Celery
 
+# Connects the worker's logging, metrics and error-reporting receivers before the worker starts.
+import monitoring.celery_signals  # noqa: F401
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phonoglyph.settings")
 
 app = Celery("phonoglyph")

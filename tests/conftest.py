@@ -83,3 +83,49 @@ def staff_api_client(staff_user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=staff_user).raw}")
     return client
+
+
+# Monitoring: alerting fixtures (loopback Slack and webhook endpoints, routed alert settings).
+@pytest.fixture
+def slack_endpoint():
+    from tests.monitoring.alert_loopback import Endpoint
+
+    endpoint = Endpoint().start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def webhook_endpoint():
+    from tests.monitoring.alert_loopback import Endpoint
+
+    endpoint = Endpoint().start()
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture
+def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
+    """Every channel configured against loopback; the seeded rules removed; a file broker.
+
+    The filesystem broker's folder is `settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    ["data_folder_in"]`: dropping `<n>.celery.msg` files there sets the `celery` queue depth.
+    """
+    from monitoring.models import AlertRule
+
+    AlertRule.objects.all().delete()
+    broker = tmp_path / "broker"
+    broker.mkdir()
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(broker)}
+    settings.PHONOGLYPH_MONITORED_QUEUES = ["celery"]
+    settings.PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL = slack_endpoint.url
+    settings.PHONOGLYPH_ALERT_WEBHOOK_URL = webhook_endpoint.url
+    settings.PHONOGLYPH_ALERT_WEBHOOK_SECRET = "webhook-test-secret"
+    settings.PHONOGLYPH_ALERT_EMAILS = ["ops@example.com", "oncall@example.com"]
+    settings.PHONOGLYPH_ALERT_ROUTES = "critical:sentry,slack,email;high:sentry,slack;medium:slack"
+    settings.PHONOGLYPH_ALERT_ESCALATION_CHANNELS = ["webhook"]
+    settings.PHONOGLYPH_ALERT_RATE_LIMIT_BURST = 100
+    settings.PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS = 2.0
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return settings

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import essentia  # type: ignore[import-untyped]  # Essentia ships no type information
-import essentia.standard as es  # type: ignore[import-untyped]  # same package, same reason
+import essentia
+import essentia.standard as es
 import numpy as np
 import numpy.typing as npt
 
@@ -53,7 +53,7 @@ def bic_segmentation(features: FloatArray, min_length: int, size1: int, size2: i
         size2=size2,
         inc2=max(1, size2 // 10),
     )
-    return [int(round(index)) for index in algorithm(matrix)]
+    return [round(index) for index in algorithm(matrix)]
 
 
 def es_loudness_ebur128(stereo: FloatArray, sample_rate: int) -> tuple[float, float]:
@@ -64,3 +64,17 @@ def es_loudness_ebur128(stereo: FloatArray, sample_rate: int) -> tuple[float, fl
     algorithm = es.LoudnessEBUR128(sampleRate=float(sample_rate))
     _, _, integrated, loudness_range = algorithm(np.ascontiguousarray(stereo, dtype=np.float32))
     return float(integrated), float(loudness_range)
+
+
+def key_from_chroma(chroma_c_based: FloatArray) -> tuple[str, str, float] | None:
+    """Key of a 12-bin chroma vector indexed from C; None when the vector is all zeros.
+
+    Essentia's Key expects a profile indexed from A, hence the rotation.
+    """
+    values = np.asarray(chroma_c_based, dtype=np.float32)
+    if not np.any(values > 0):
+        return None
+    from_a = np.roll(values, -9)
+    key, scale, strength, _ = es.Key(profileType="bgate", pcpSize=12)(from_a)
+    name = {"A#": "Bb", "D#": "Eb", "G#": "Ab", "Db": "C#", "Gb": "F#"}.get(str(key), str(key))
+    return name, str(scale), float(strength)

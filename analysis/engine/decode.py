@@ -120,9 +120,7 @@ def _limit_child(cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _input_args(
-    path: str | os.PathLike[str], input_format: str, *, loglevel: str
-) -> list[str]:
+def _input_args(path: str | os.PathLike[str], input_format: str, *, loglevel: str) -> list[str]:
     if input_format not in ALLOWED_INPUT_FORMATS:
         allowed = ", ".join(sorted(ALLOWED_INPUT_FORMATS))
         raise EngineError(
@@ -168,7 +166,7 @@ def _spawn(args: list[str], timeout: float | None) -> subprocess.Popen[bytes]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: _limit_child(cpu_seconds),  # noqa: PLW1509
+        preexec_fn=lambda: _limit_child(cpu_seconds),
         close_fds=True,
     )
 
@@ -282,7 +280,8 @@ class _StderrTail:
         self._thread.start()
 
     def _drain(self, proc: subprocess.Popen[bytes]) -> None:
-        assert proc.stderr is not None
+        if proc.stderr is None:
+            return
         for raw in proc.stderr:
             self._lines.append(raw.decode("utf-8", errors="replace"))
 
@@ -334,7 +333,8 @@ def iter_pcm_blocks(
         timer.daemon = True
         timer.start()
     try:
-        assert proc.stdout is not None
+        if proc.stdout is None:
+            raise EngineError("engine_crash", "The audio decoder could not be started.")
         carry = b""
         while True:
             chunk = proc.stdout.read(bytes_per_block - len(carry))

@@ -75,7 +75,7 @@ def _band_matrix() -> FloatArray:
     matrix = np.zeros((len(BAND_NAMES), _FREQS.size), dtype=np.float32)
     for index in range(len(BAND_NAMES)):
         low, high = BAND_EDGES_HZ[index], BAND_EDGES_HZ[index + 1]
-        matrix[index, (_FREQS >= low) & (_FREQS < high)] = 1.0
+        matrix[index, (low <= _FREQS) & (high > _FREQS)] = 1.0
     return matrix
 
 

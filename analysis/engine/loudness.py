@@ -96,7 +96,11 @@ def k_weighting_coefficients(
     vh = 10.0 ** (gain_db / 20.0)
     vb = vh**0.4996667741545416
     a0 = 1.0 + k / q + k * k
-    shelf_b = [(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0]
+    shelf_b = [
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+    ]
     shelf_a = [1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
     f0 = 38.13547087602444
     q = 0.5003270373238773
@@ -150,9 +154,7 @@ class LoudnessMeter:
         self._peak_tail = block[-_TRUE_PEAK_OVERLAP:].copy()
 
     def finish(self) -> LoudnessSummary:
-        powers = (
-            np.concatenate(self._powers) if self._powers else np.zeros(0, dtype=np.float32)
-        )
+        powers = np.concatenate(self._powers) if self._powers else np.zeros(0, dtype=np.float32)
         momentary = block_powers(powers, MOMENTARY_SUBBLOCKS)
         short_term = block_powers(powers, SHORT_TERM_SUBBLOCKS)
         integrated = gated_integrated_loudness(momentary)
@@ -216,6 +218,8 @@ def momentary_on_grid(
     momentary = block_powers(subblock_power, MOMENTARY_SUBBLOCKS)
     if momentary.size == 0:
         return np.full(times.shape, np.nan)
-    centres = np.arange(momentary.size) * SUBBLOCK_SECONDS + MOMENTARY_SUBBLOCKS * SUBBLOCK_SECONDS / 2
+    centres = (
+        np.arange(momentary.size) * SUBBLOCK_SECONDS + MOMENTARY_SUBBLOCKS * SUBBLOCK_SECONDS / 2
+    )
     power = np.interp(times, centres, momentary)
     return _lufs_array(power)

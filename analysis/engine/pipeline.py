@@ -128,9 +128,7 @@ def analyze(
     duration = decoded / sample_rate
 
     try:
-        result = _describe(
-            wanted, duration, frame_analyzer, meter, decimator, peaks, report
-        )
+        result = _describe(wanted, duration, frame_analyzer, meter, decimator, peaks, report)
     except RuntimeError as error:
         # Essentia reports failures of its C++ algorithms as RuntimeError.
         raise EngineError("feature_failed", f"An audio descriptor failed: {error}") from error
@@ -163,7 +161,9 @@ def _describe(
         report("rhythm", 82)
         tempo = describe_tempo(frames, rate)
         described["tempo"] = tempo
-        events += [Event(t, "beat", s) for t, s in zip(tempo.beats, tempo.beat_strengths, strict=True)]
+        events += [
+            Event(t, "beat", s) for t, s in zip(tempo.beats, tempo.beat_strengths, strict=True)
+        ]
         downbeat_set = set(tempo.downbeats)
         events += [
             Event(t, "downbeat", s)
@@ -171,7 +171,9 @@ def _describe(
             if t in downbeat_set
         ]
     if frames is not None and "onsets" in wanted:
-        times, strengths = rhythm.detect_onsets(rhythm.onset_envelope(frames.spectral_flux, rate), rate)
+        times, strengths = rhythm.detect_onsets(
+            rhythm.onset_envelope(frames.spectral_flux, rate), rate
+        )
         onsets = tuple(Onset(float(t), float(s)) for t, s in zip(times, strengths, strict=True))
         described["onsets"] = onsets
         events += [Event(o.t, "onset", o.strength) for o in onsets]
@@ -213,7 +215,9 @@ def _describe(
         described["key"] = Key(estimate.key, estimate.scale, estimate.strength)
     if peaks is not None:
         waveform = peaks.finish()
-        described["waveform"] = Waveform(waveform.points_per_second, waveform.minimum, waveform.maximum)
+        described["waveform"] = Waveform(
+            waveform.points_per_second, waveform.minimum, waveform.maximum
+        )
     described["events"] = tuple(sorted(events, key=lambda e: (e.t, e.type)))
     return described
 
@@ -259,7 +263,7 @@ def find_loudness_peaks(
         return ()
     with np.errstate(divide="ignore"):
         lufs = -0.691 + 10.0 * np.log10(momentary)
-    half = int(round(_LOUDNESS_PEAK_WINDOW_SECONDS / 2 / loudness_meter.SUBBLOCK_SECONDS))
+    half = round(_LOUDNESS_PEAK_WINDOW_SECONDS / 2 / loudness_meter.SUBBLOCK_SECONDS)
     padded = np.pad(lufs, half, mode="constant", constant_values=-np.inf)
     local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1).max(axis=1)
     threshold = integrated_lufs + _LOUDNESS_PEAK_MIN_LU

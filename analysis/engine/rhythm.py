@@ -53,7 +53,7 @@ class Downbeats:
 def onset_envelope(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
     """Flux minus its half-second moving average, rectified and scaled to unit deviation."""
     values = np.asarray(flux, dtype=np.float64)
-    width = max(1, int(round(frame_rate * _TREND_SECONDS))) | 1
+    width = max(1, round(frame_rate * _TREND_SECONDS)) | 1
     trend = np.convolve(values, np.ones(width) / width, mode="same")
     rectified = np.clip(values - trend, 0.0, None)
     deviation = float(rectified.std())
@@ -108,7 +108,7 @@ def estimate_tempo(
         if denominator < 0:
             bpm += 0.5 * (left - right) / denominator * _BPM_STEP
     confidence = (peak - float(np.median(salience))) / peak
-    return TempoEstimate(bpm=bpm, confidence=float(np.clip(confidence, 0.0, 1.0)))
+    return TempoEstimate(bpm=float(bpm), confidence=float(np.clip(confidence, 0.0, 1.0)))
 
 
 def track_beats(envelope: Float64Array, frame_rate: float, bpm: float) -> Float64Array:
@@ -117,8 +117,8 @@ def track_beats(envelope: Float64Array, frame_rate: float, bpm: float) -> Float6
     count = envelope.size
     if count == 0:
         return np.zeros(0)
-    shortest = max(1, int(round(period / 2)))
-    longest = max(shortest, int(round(period * 2)))
+    shortest = max(1, round(period / 2))
+    longest = max(shortest, round(period * 2))
     offsets = np.arange(shortest, longest + 1)
     penalty = -_TRACKER_TIGHTNESS * np.log(offsets / period) ** 2
     score = envelope.astype(np.float64).copy()
@@ -164,11 +164,11 @@ def detect_onsets(envelope: Float64Array, frame_rate: float) -> tuple[Float64Arr
     """Onset times (s) and strengths (envelope peak over the track's maximum)."""
     if envelope.size == 0 or float(envelope.max()) <= 0:
         return np.zeros(0), np.zeros(0)
-    half = max(1, int(round(_ONSET_WINDOW_SECONDS * frame_rate)))
+    half = max(1, round(_ONSET_WINDOW_SECONDS * frame_rate))
     padded = np.pad(envelope, half, mode="constant")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     is_peak = envelope >= windows.max(axis=1)
-    median_half = max(1, int(round(_ONSET_MEDIAN_SECONDS * frame_rate / 2)))
+    median_half = max(1, round(_ONSET_MEDIAN_SECONDS * frame_rate / 2))
     median_windows = np.lib.stride_tricks.sliding_window_view(
         np.pad(envelope, median_half, mode="edge"), 2 * median_half + 1
     )
@@ -180,7 +180,9 @@ def detect_onsets(envelope: Float64Array, frame_rate: float) -> tuple[Float64Arr
     return chosen / frame_rate, envelope[chosen] / float(envelope.max())
 
 
-def estimate_subdivision(beat_times: Float64Array, envelope: Float64Array, frame_rate: float) -> int | None:
+def estimate_subdivision(
+    beat_times: Float64Array, envelope: Float64Array, frame_rate: float
+) -> int | None:
     """Tatums per beat (2 or 3): the split whose in-between positions carry most onset energy."""
     if beat_times.size < 3:
         return None

@@ -7,6 +7,7 @@ coarser grid keeps SBic's cost small on long files. A section is never shorter t
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ class Section:
 
 
 def pooled_frames(mfcc: FloatArray, frame_rate: float) -> tuple[FloatArray, int]:
-    step = max(1, int(round(STEP_SECONDS * frame_rate)))
+    step = max(1, round(STEP_SECONDS * frame_rate))
     usable = mfcc.shape[0] // step * step
     pooled = mfcc[:usable].reshape(-1, step, mfcc.shape[1]).mean(axis=1)
     return pooled.astype(np.float32), step
@@ -41,18 +42,18 @@ def pooled_frames(mfcc: FloatArray, frame_rate: float) -> tuple[FloatArray, int]
 def find_sections(mfcc: FloatArray, frame_rate: float, duration: float) -> list[Section]:
     pooled, step = pooled_frames(mfcc, frame_rate)
     seconds_per_row = step / frame_rate
-    min_rows = int(round(MIN_SECTION_SECONDS / seconds_per_row))
+    min_rows = round(MIN_SECTION_SECONDS / seconds_per_row)
     if pooled.shape[0] < 2 * min_rows:
         return [Section(0.0, duration, None)]
     boundaries = bic_segmentation(
         pooled.T,
         min_length=min_rows,
-        size1=int(round(_FIRST_PASS_SECONDS / seconds_per_row)),
-        size2=int(round(_SECOND_PASS_SECONDS / seconds_per_row)),
+        size1=round(_FIRST_PASS_SECONDS / seconds_per_row),
+        size2=round(_SECOND_PASS_SECONDS / seconds_per_row),
     )
     inner = sorted({b for b in boundaries if min_rows <= b <= pooled.shape[0] - min_rows})
     edges = [0, *inner, pooled.shape[0]]
-    means = [pooled[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    means = [pooled[a:b].mean(axis=0) for a, b in itertools.pairwise(edges)]
     distances = [float(np.linalg.norm(means[i] - means[i - 1])) for i in range(1, len(means))]
     largest = max(distances, default=0.0)
     times = [edge * seconds_per_row for edge in edges]

@@ -1,5 +1,15 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from media.api import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("media/", views.MediaListCreateApi.as_view(), name="media-list"),
+    path("media/<int:media_id>/", views.MediaDetailApi.as_view(), name="media-detail"),
+    path(
+        "media/<int:media_id>/download/",
+        views.MediaDownloadApi.as_view(),
+        name="media-download",
+    ),
+]

@@ -9,7 +9,7 @@ from monitoring import health, selectors
 from monitoring.health import CheckResult
 from monitoring.models import AlertRule, Metric
 
-METRIC_SERVICES: dict[str, str] = {
+METRIC_SERVICES: dict[str, str] = {  # keyed by Metric values
     Metric.QUEUE_DEPTH: "broker",
     Metric.ANALYSIS_MEAN_PROCESSING_SECONDS: "analysis",
     Metric.ANALYSIS_FAILURE_RATE: "analysis",
@@ -22,7 +22,7 @@ METRIC_SERVICES: dict[str, str] = {
     Metric.LEDGER_DRIFT: "billing",
 }
 
-_FAILING_CHECKS = {
+_FAILING_CHECKS: dict[str, str] = {
     Metric.STORAGE_FAILING: "storage",
     Metric.DATABASE_FAILING: "database",
     Metric.CACHE_FAILING: "cache",
@@ -89,9 +89,7 @@ class MetricSource:
             return [Sample({}, float(result.metrics["stuck_running"]), result.error)]
         if metric == Metric.LEDGER_DRIFT:
             report = selectors.ledger_reconciliation()
-            if report is None:
-                return None
-            return [Sample({}, float(report.total_drift))]
+            return [Sample({}, float(report.total_drift), "" if report.ok else "ledger drift")]
         stats = self.stats(rule.window_seconds)
         value = {
             Metric.ANALYSIS_MEAN_PROCESSING_SECONDS: stats.mean_seconds,

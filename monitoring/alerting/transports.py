@@ -62,7 +62,9 @@ class Notice:
             "escalation": f"ESCALATED (level {self.escalation_level})",
             "resolved": "RESOLVED",
         }.get(self.kind, self.kind.upper())
-        return f"[{prefix}] [{self.severity}] {self.service}: {self.summary} (alert #{self.alert_id})"
+        return (
+            f"[{prefix}] [{self.severity}] {self.service}: {self.summary} (alert #{self.alert_id})"
+        )
 
 
 def _post_json(url: str, body: bytes, headers: dict[str, str]) -> None:
@@ -106,7 +108,9 @@ def send_slack(notice: Notice) -> None:
             {"type": "section", "text": {"type": "mrkdwn", "text": notice.headline}},
             {
                 "type": "section",
-                "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields],
+                "fields": [
+                    {"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields
+                ],
             },
         ],
     }

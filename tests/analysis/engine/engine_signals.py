@@ -31,12 +31,27 @@ def encode(signal: FloatArray, path: Path, *, sample_rate: int = SR) -> Path:
     frames = signal.reshape(signal.shape[0], -1).astype("<f4")
     codec, muxer = _ENCODERS[path.suffix.lstrip(".")]
     command = [
-        ffmpeg_executable(), "-nostdin", "-y", "-v", "error",
-        "-f", "f32le", "-ar", str(sample_rate), "-ac", str(frames.shape[1]), "-i", "pipe:0",
-        "-c:a", codec, "-f", muxer, str(path),
+        ffmpeg_executable(),
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "f32le",
+        "-ar",
+        str(sample_rate),
+        "-ac",
+        str(frames.shape[1]),
+        "-i",
+        "pipe:0",
+        "-c:a",
+        codec,
+        "-f",
+        muxer,
+        str(path),
     ]
     # Test helper running the trusted bundled ffmpeg on arguments built right here.
-    subprocess.run(command, input=frames.tobytes(), check=True)  # noqa: S603
+    subprocess.run(command, input=frames.tobytes(), check=True)
     return path
 
 
@@ -45,34 +60,42 @@ def sine(freq: float, seconds: float, amplitude: float, sample_rate: int = SR) -
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
-def click_track(bpm: float, seconds: float, *, offset: float = 0.5) -> tuple[FloatArray, list[float]]:
+def click_track(
+    bpm: float, seconds: float, *, offset: float = 0.5
+) -> tuple[FloatArray, list[float]]:
     """Broadband decaying noise bursts on every beat; returns the signal and the beat times."""
     rng = np.random.default_rng(int(bpm))
     signal = np.zeros(int(seconds * SR), dtype=np.float32)
     length = int(0.03 * SR)
     burst = rng.standard_normal(length) * np.exp(-np.arange(length) / (0.005 * SR))
-    thump = np.sin(2 * np.pi * 80 * np.arange(length) / SR) * np.exp(-np.arange(length) / (0.01 * SR))
+    thump = np.sin(2 * np.pi * 80 * np.arange(length) / SR) * np.exp(
+        -np.arange(length) / (0.01 * SR)
+    )
     beats = list(np.arange(offset, seconds - 0.1, 60.0 / bpm))
     for t in beats:
-        start = int(round(t * SR))
+        start = round(t * SR)
         end = min(start + length, signal.size)
         signal[start:end] += (0.4 * burst + 0.5 * thump)[: end - start].astype(np.float32)
     return signal, [float(b) for b in beats]
 
 
-def drum_pattern(bpm: float, seconds: float, *, offset: float = 0.3) -> tuple[FloatArray, list[float]]:
+def drum_pattern(
+    bpm: float, seconds: float, *, offset: float = 0.3
+) -> tuple[FloatArray, list[float]]:
     """Kick on every beat, snare on 2 and 4, hi-hat on eighth notes; returns signal and beats."""
     rng = np.random.default_rng(int(bpm) + 7)
     signal = np.zeros(int(seconds * SR), dtype=np.float32)
     beat = 60.0 / bpm
     n = np.arange(int(0.25 * SR))
-    kick = np.sin(2 * np.pi * (50 + 60 * np.exp(-n / (0.02 * SR))) * n / SR) * np.exp(-n / (0.06 * SR))
+    kick = np.sin(2 * np.pi * (50 + 60 * np.exp(-n / (0.02 * SR))) * n / SR) * np.exp(
+        -n / (0.06 * SR)
+    )
     snare = rng.standard_normal(n.size) * np.exp(-n / (0.04 * SR))
     hat_noise = rng.standard_normal(n.size)
     hat = np.diff(hat_noise, prepend=0.0) * np.exp(-n / (0.01 * SR))
 
     def place(sound: npt.NDArray[np.float64], t: float, gain: float) -> None:
-        start = int(round(t * SR))
+        start = round(t * SR)
         end = min(start + sound.size, signal.size)
         if start < signal.size:
             signal[start:end] += (gain * sound[: end - start]).astype(np.float32)
@@ -87,8 +110,20 @@ def drum_pattern(bpm: float, seconds: float, *, offset: float = 0.3) -> tuple[Fl
     return signal, [float(b) for b in beats]
 
 
-_NOTE = {"C": 0, "C#": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "Ab": 8, "A": 9,
-         "Bb": 10, "B": 11}
+_NOTE = {
+    "C": 0,
+    "C#": 1,
+    "D": 2,
+    "Eb": 3,
+    "E": 4,
+    "F": 5,
+    "F#": 6,
+    "G": 7,
+    "Ab": 8,
+    "A": 9,
+    "Bb": 10,
+    "B": 11,
+}
 
 
 def chord_progression(
@@ -110,7 +145,9 @@ def chord_progression(
     return (0.3 * signal / np.abs(signal).max()).astype(np.float32)
 
 
-def f_measure(estimated: Sequence[float], reference: Sequence[float], tolerance: float = 0.07) -> float:
+def f_measure(
+    estimated: Sequence[float], reference: Sequence[float], tolerance: float = 0.07
+) -> float:
     """Beat F-measure: one-to-one matches within ``tolerance`` seconds (MIREX convention)."""
     if not estimated or not reference:
         return 0.0

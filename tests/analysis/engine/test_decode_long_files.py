@@ -15,11 +15,23 @@ def test_three_hour_silent_flac_is_probed_from_the_container_without_decoding_it
 ) -> None:
     path = workdir / "silence.flac"
     command = [
-        ffmpeg_executable(), "-nostdin", "-y", "-v", "error", "-f", "lavfi",
-        "-i", "anullsrc=r=8000:cl=mono", "-t", "10800", "-c:a", "flac", str(path),
+        ffmpeg_executable(),
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=8000:cl=mono",
+        "-t",
+        "10800",
+        "-c:a",
+        "flac",
+        str(path),
     ]
     # Trusted bundled ffmpeg generating a fixture from a built-in silent source.
-    subprocess.run(command, check=True)  # noqa: S603
+    subprocess.run(command, check=True)
     started = time.monotonic()
     probe = probe_audio(path, input_format="flac")
     assert time.monotonic() - started < 5.0
@@ -31,9 +43,13 @@ def test_wav_whose_header_claims_4_gb_is_probed_without_reading_it_all(workdir: 
     data = b"\x00\x00" * 44100 * 2
     claimed = 0xFFFFFFF0 - 36
     header = (
-        b"RIFF" + struct.pack("<I", claimed + 36) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 44100, 88200, 2, 16)
-        + b"data" + struct.pack("<I", claimed)
+        b"RIFF"
+        + struct.pack("<I", claimed + 36)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 44100, 88200, 2, 16)
+        + b"data"
+        + struct.pack("<I", claimed)
     )
     path.write_bytes(header + data)
     started = time.monotonic()

@@ -49,7 +49,11 @@ def test_wrong_forced_format_is_undecodable(workdir: Path) -> None:
 
 def test_decoder_is_stopped_at_its_wall_clock_deadline(workdir: Path) -> None:
     path = encode(np.zeros((44100 * 60, 2), dtype=np.float32), workdir / "minute.flac")
-    with pytest.raises(EngineError) as raised:
+
+    def consume_slowly() -> None:
         for _ in iter_pcm_blocks(path, input_format="flac", block_seconds=1.0, timeout=0.2):
             time.sleep(0.1)
+
+    with pytest.raises(EngineError) as raised:
+        consume_slowly()
     assert raised.value.code == "timeout"

@@ -16,9 +16,7 @@ PROGRESSIONS = {
 
 
 @pytest.mark.parametrize(("key", "scale"), list(PROGRESSIONS))
-def test_key_of_synthesised_chord_progression_is_found(
-    workdir: Path, key: str, scale: str
-) -> None:
+def test_key_of_synthesised_chord_progression_is_found(workdir: Path, key: str, scale: str) -> None:
     signal = chord_progression(PROGRESSIONS[(key, scale)] * 2)
     path = encode(signal, workdir / f"chords_{key}_{scale}.wav")
     result = analyze(path, features=["key"])

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django import forms
+
+from analysis.engine import FEATURES
+
+
+class AnalysisStartForm(forms.Form):
+    media_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    features = forms.MultipleChoiceField(
+        choices=[(name, name) for name in FEATURES],
+        initial=list(FEATURES),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means all.",
+    )

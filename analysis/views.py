@@ -1,0 +1,183 @@
+"""Server-rendered analysis pages: start, follow live, see the pictures, download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from analysis.engine import FEATURES
+from analysis.errors import AnalysisJobNotFound
+from analysis.forms import AnalysisStartForm
+from analysis.models import AnalysisJob
+from analysis.selectors import (
+    analysis_arrays_get,
+    analysis_job_get_for_user,
+    analysis_job_list_for_user,
+)
+from analysis.services import analysis_job_cancel, analysis_job_create, analysis_time_limits
+from billing.pricing import credits_cost
+from media.selectors import media_get_for_user
+from phonoglyph.api.exceptions import DomainError
+
+PAGE_SIZE = 50
+
+
+def _user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    return user
+
+
+def _job_or_404(request: HttpRequest, job_id: int) -> AnalysisJob | HttpResponse:
+    try:
+        return analysis_job_get_for_user(user=_user(request), job_id=job_id)
+    except AnalysisJobNotFound:
+        return render(request, "errors/404.html", status=404)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = analysis_job_list_for_user(user=_user(request))[:PAGE_SIZE]
+    return render(request, "analysis/job_list.html", {"jobs": jobs})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_new(request: HttpRequest) -> HttpResponse:
+    """Start an analysis of one of the user's files (`?media=ID`), showing its cost first."""
+    data = request.POST if request.method == "POST" else None
+    form = AnalysisStartForm(data, initial={"media_id": request.GET.get("media")})
+    media_id = request.POST.get("media_id") or request.GET.get("media") or ""
+    if not media_id.isdigit():
+        return render(request, "errors/404.html", status=404)
+    try:
+        media = media_get_for_user(user=_user(request), media_id=int(media_id))
+    except DomainError:
+        return render(request, "errors/404.html", status=404)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = analysis_job_create(
+                user=_user(request),
+                media_id=media.pk,
+                features=form.cleaned_data["features"],
+            )
+        except DomainError as refusal:
+            form.add_error(None, str(refusal))
+            status = refusal.status
+        else:
+            return redirect("analysis:job-detail", job_id=job.pk)
+    elif request.method == "POST":
+        status = 400
+    seconds = float(media.duration_seconds or 0.0)
+    context = {
+        "form": form,
+        "media": media,
+        "cost": credits_cost(feature="analysis", audio_seconds=seconds),
+        "time_limit": analysis_time_limits(audio_seconds=seconds).soft,
+    }
+    return render(request, "analysis/job_new.html", context, status=status)
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page: live progress while it runs, the result pictures once it succeeded."""
+    job = _job_or_404(request, job_id)
+    if isinstance(job, HttpResponse):
+        return job
+    context: dict[str, Any] = {
+        "job": job,
+        "api_url": reverse("api:analysis-detail", args=[job.pk]),
+        "timeline_url": reverse("api:analysis-timeline", args=[job.pk]),
+        "all_features": FEATURES,
+    }
+    return render(request, "analysis/job_detail.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    try:
+        analysis_job_cancel(user=_user(request), job_id=job_id)
+    except AnalysisJobNotFound:
+        return render(request, "errors/404.html", status=404)
+    except DomainError:
+        pass
+    return redirect("analysis:job-detail", job_id=job_id)
+
+
+def _succeeded_or_error(request: HttpRequest, job_id: int) -> AnalysisJob | HttpResponse:
+    job = _job_or_404(request, job_id)
+    if isinstance(job, AnalysisJob) and job.status != AnalysisJob.Status.SUCCEEDED:
+        return redirect("analysis:job-detail", job_id=job_id)
+    return job
+
+
+@login_required
+def job_download_json(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The whole result as one JSON file: the summary with its timeline and waveform."""
+    job = _succeeded_or_error(request, job_id)
+    if isinstance(job, HttpResponse):
+        return job
+    result = dict(job.summary)
+    if job.arrays_key:
+        result.update(analysis_arrays_get(job=job))
+    response = HttpResponse(
+        json.dumps(result, separators=(",", ":")), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="analysis-{job.pk}.json"'
+    return response
+
+
+@login_required
+def job_download_csv(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The timeline as CSV, one row per frame, or the event list when there is no timeline."""
+    job = _succeeded_or_error(request, job_id)
+    if isinstance(job, HttpResponse):
+        return job
+    arrays = analysis_arrays_get(job=job) if job.arrays_key else {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    timeline = arrays.get("timeline")
+    if timeline:
+        write_timeline_csv(writer, timeline)
+    else:
+        writer.writerow(["t", "type", "strength"])
+        for event in job.summary.get("events", []):
+            writer.writerow([event["t"], event["type"], event["strength"]])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="analysis-{job.pk}.csv"'
+    return response
+
+
+def write_timeline_csv(writer: Any, timeline: dict[str, Any]) -> None:
+    """One row per frame: time, the scalar series, 12 chroma bins and the named bands."""
+    rate = float(timeline["frame_rate"])
+    scalars = [
+        name
+        for name in ("rms", "spectral_centroid", "spectral_flux", "loudness_momentary")
+        if timeline.get(name) is not None
+    ]
+    band_names: list[str] = timeline["bands"]["names"]
+    band_values: list[list[float]] = timeline["bands"]["values"]
+    chroma: list[list[float]] = timeline["chroma"]
+    writer.writerow(
+        ["t", *scalars, *[f"chroma_{i}" for i in range(12)], *[f"band_{n}" for n in band_names]]
+    )
+    for index in range(len(timeline["rms"])):
+        writer.writerow(
+            [
+                round(index / rate, 4),
+                *[timeline[name][index] for name in scalars],
+                *chroma[index],
+                *band_values[index],
+            ]
+        )

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.api.serializers import (
+    CreditBalanceSerializer,
+    TransferSerializer,
+    UsageQuerySerializer,
+    UsageReportSerializer,
+)
+from billing.models import Transfer
+from billing.selectors import (
+    credit_balance_for_user,
+    transfer_list_for_user,
+    usage_by_day_for_user,
+)
+from phonoglyph.api.authentication import request_user
+
+
+class CreditBalanceApi(APIView):
+    """The caller's credits: available, reserved by running jobs, and posted."""
+
+    @extend_schema(responses=CreditBalanceSerializer)
+    def get(self, request: Request) -> Response:
+        balance = credit_balance_for_user(user=request_user(request))
+        return Response(CreditBalanceSerializer(asdict(balance)).data)
+
+
+class TransferListApi(generics.ListAPIView[Transfer]):
+    """The caller's credit history, newest first (paginated)."""
+
+    serializer_class = TransferSerializer
+
+    def get_queryset(self) -> Any:
+        return transfer_list_for_user(user=request_user(self.request))
+
+
+class UsageApi(APIView):
+    """The caller's feature usage summed per UTC day and feature."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "from", str, description="First day, YYYY-MM-DD (default: 29 days before today)."
+            ),
+            OpenApiParameter("to", str, description="Last day, YYYY-MM-DD (default: today)."),
+            OpenApiParameter("feature", str, enum=["analysis", "stem_separation", "storage"]),
+        ],
+        responses=UsageReportSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        query = UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        days = usage_by_day_for_user(
+            user=request_user(request),
+            start=query.validated_data["from"],
+            end=query.validated_data["to"],
+            feature=query.validated_data.get("feature"),
+        )
+        report = {
+            "from": query.validated_data["from"],
+            "to": query.validated_data["to"],
+            "results": [asdict(day) for day in days],
+        }
+        return Response(UsageReportSerializer(report).data)

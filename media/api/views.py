@@ -1,0 +1,103 @@
+"""The media API: upload, list, read, delete and download audio."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
+from media.selectors import media_get_for_user, media_get_ready_for_user, media_list_for_user
+from media.services import media_delete, media_upload, media_upload_rate_limit_check
+from media.storage import storage_download_response
+from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
+from phonoglyph.api.idempotency import idempotent
+from phonoglyph.api.pagination import PageNumberPagination
+
+PROBLEM = OpenApiResponse(description="problem+json with a `code`")
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user
+
+
+class MediaListCreateApi(APIView):
+    """List the caller's media, or upload a new file."""
+
+    # Set in dispatch() for POST, before anything reads the request body.
+    upload_handler: MediaUploadHandler
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST":
+            # Before authentication: the session CSRF check reads the body.
+            self.upload_handler = media_upload_handler_install(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    @extend_schema(responses={200: MediaFileSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(media_list_for_user(user=_user(request)), request)
+        return paginator.get_paginated_response(MediaFileSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": MediaUploadSerializer},
+        responses={
+            201: MediaFileSerializer,
+            400: PROBLEM,
+            413: PROBLEM,
+            415: PROBLEM,
+            422: PROBLEM,
+            429: PROBLEM,
+            503: PROBLEM,
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        user = _user(request)
+        media_upload_rate_limit_check(request=request._request, user=user)
+        upload = received_upload(handler=self.upload_handler, files=request.FILES)
+        media = media_upload(user=user, upload=upload)
+        return Response(MediaFileSerializer(media).data, status=status.HTTP_201_CREATED)
+
+
+class MediaDetailApi(APIView):
+    """Read or delete one of the caller's media files."""
+
+    @extend_schema(responses={200: MediaFileSerializer, 404: PROBLEM})
+    def get(self, request: Request, media_id: int) -> Response:
+        media = media_get_for_user(user=_user(request), media_id=media_id)
+        return Response(MediaFileSerializer(media).data)
+
+    @extend_schema(responses={204: None, 404: PROBLEM, 503: PROBLEM})
+    def delete(self, request: Request, media_id: int) -> Response:
+        media_delete(user=_user(request), media_id=media_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MediaDownloadApi(APIView):
+    """Download the audio: a presigned redirect (S3) or a streamed attachment (local disk)."""
+
+    @extend_schema(
+        responses={
+            (200, "audio/*"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="Redirect to a short-lived presigned URL"),
+            404: PROBLEM,
+            409: PROBLEM,
+        }
+    )
+    def get(self, request: Request, media_id: int) -> HttpResponseBase:
+        media = media_get_ready_for_user(user=_user(request), media_id=media_id)
+        return storage_download_response(
+            key=media.storage_key, filename=media.display_name, content_type=media.content_type
+        )

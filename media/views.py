@@ -1,0 +1,121 @@
+"""Server-rendered media pages: upload, library, detail and delete."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from accounts.models import User
+from media.errors import MediaNotFound
+from media.forms import MediaUploadForm
+from media.models import MediaFile
+from media.selectors import media_get_for_user, media_list_for_user, media_storage_used_bytes
+from media.services import media_delete, media_upload, media_upload_rate_limit_check
+from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
+from media.validation import format_bytes
+from phonoglyph.api.exceptions import DomainError
+
+LIBRARY_PAGE_SIZE = 20
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _media_or_404(request: HttpRequest, media_id: int) -> MediaFile:
+    try:
+        return media_get_for_user(user=_user(request), media_id=media_id)
+    except MediaNotFound as missing:
+        raise Http404(missing.detail) from missing
+
+
+@login_required
+def library(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    page = Paginator(media_list_for_user(user=user), LIBRARY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    used = media_storage_used_bytes(user=user)
+    quota = settings.PHONOGLYPH_USER_QUOTA_BYTES
+    return render(
+        request,
+        "media/library.html",
+        {
+            "page": page,
+            "used": format_bytes(used),
+            "quota": format_bytes(quota),
+            "used_percent": min(100, round(used * 100 / quota)) if quota else 100,
+        },
+    )
+
+
+def _upload_context(form: MediaUploadForm, error: str = "") -> dict[str, object]:
+    return {
+        "form": form,
+        "error": error,
+        "max_upload": format_bytes(settings.PHONOGLYPH_MAX_UPLOAD_BYTES),
+        "max_minutes": settings.PHONOGLYPH_MAX_DURATION_SECONDS // 60,
+    }
+
+
+@csrf_exempt
+def upload(request: HttpRequest) -> HttpResponse:
+    """The upload page; its POST works as a plain form, the page's script uses the API.
+
+    CSRF is checked by the inner view, after the streaming upload handler is installed:
+    the check reads the body, and Django's default handlers must never see it.
+    """
+    handler = media_upload_handler_install(request) if request.method == "POST" else None
+    return _upload_protected(request, handler)
+
+
+@csrf_protect
+@login_required
+def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) -> HttpResponse:
+    if handler is None:
+        return render(request, "media/upload.html", _upload_context(MediaUploadForm()))
+    user = _user(request)
+    try:
+        media_upload_rate_limit_check(request=request, user=user)
+        upload = received_upload(handler=handler, files=request.FILES)
+        media = media_upload(user=user, upload=upload)
+    except DomainError as refusal:
+        response = render(
+            request,
+            "media/upload.html",
+            _upload_context(MediaUploadForm(), error=refusal.detail),
+            status=refusal.status,
+        )
+        if "retry_after" in refusal.extra:
+            response["Retry-After"] = str(refusal.extra["retry_after"])
+        return response
+    messages.success(request, f"“{media.display_name}” was uploaded.")
+    return redirect("media:detail", media_id=media.pk)
+
+
+@login_required
+def detail(request: HttpRequest, media_id: int) -> HttpResponse:
+    media = _media_or_404(request, media_id)
+    return render(request, "media/detail.html", {"media": media})
+
+
+@login_required
+def delete(request: HttpRequest, media_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST deletes."""
+    media = _media_or_404(request, media_id)
+    if request.method != "POST":
+        return render(request, "media/delete_confirm.html", {"media": media})
+    try:
+        media_delete(user=_user(request), media_id=media.pk)
+    except DomainError as failure:
+        messages.error(request, failure.detail)
+        return redirect("media:detail", media_id=media.pk)
+    messages.success(request, f"“{media.display_name or 'The upload'}” was deleted.")
+    return redirect("media:library")

@@ -1,0 +1,84 @@
+// Upload with a progress bar: posts the form's file to the API with XHR so upload progress
+// can be shown. Without JavaScript the form posts to the page itself and still works.
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form || !window.XMLHttpRequest || !window.FormData) {
+    return;
+  }
+  var progress = document.getElementById("upload-progress");
+  var statusLine = document.getElementById("upload-status");
+  var errorBox = document.getElementById("upload-error");
+  var submit = document.getElementById("upload-submit");
+
+  function showError(message) {
+    errorBox.textContent = "";
+    var paragraph = document.createElement("p");
+    paragraph.textContent = message;
+    errorBox.appendChild(paragraph);
+  }
+
+  function problemMessage(xhr) {
+    try {
+      var problem = JSON.parse(xhr.responseText);
+      if (problem && problem.detail) {
+        return problem.detail;
+      }
+    } catch (ignored) {
+      // Not JSON: fall through to the generic message.
+    }
+    if (xhr.status === 413) {
+      return "The file is too large.";
+    }
+    return "The upload failed (HTTP " + xhr.status + "). Please try again.";
+  }
+
+  form.addEventListener("submit", function (event) {
+    var input = form.querySelector("input[type=file]");
+    if (!input || !input.files || input.files.length === 0) {
+      return;
+    }
+    event.preventDefault();
+    errorBox.textContent = "";
+    var data = new FormData();
+    data.append("file", input.files[0]);
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.dataset.apiUrl);
+    xhr.setRequestHeader("Accept", "application/json");
+    if (token) {
+      xhr.setRequestHeader("X-CSRFToken", token.value);
+    }
+    xhr.upload.addEventListener("progress", function (progressEvent) {
+      if (progressEvent.lengthComputable) {
+        var percent = Math.round((progressEvent.loaded / progressEvent.total) * 100);
+        progress.value = percent;
+        statusLine.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Checking the audio…";
+      }
+    });
+    xhr.addEventListener("load", function () {
+      submit.disabled = false;
+      if (xhr.status === 201) {
+        var media = JSON.parse(xhr.responseText);
+        statusLine.textContent = "Done.";
+        window.location.assign(form.dataset.detailUrl.replace(/\/0\/$/, "/" + media.id + "/"));
+        return;
+      }
+      progress.hidden = true;
+      statusLine.textContent = "";
+      showError(problemMessage(xhr));
+    });
+    xhr.addEventListener("error", function () {
+      submit.disabled = false;
+      progress.hidden = true;
+      statusLine.textContent = "";
+      showError("The connection was lost during the upload. Please try again.");
+    });
+    progress.value = 0;
+    progress.hidden = false;
+    submit.disabled = true;
+    statusLine.textContent = "Uploading…";
+    xhr.send(data);
+  });
+})();

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from engine_signals import f_measure
+
+from analysis.engine import analyze
+
+GUITARSET = "guitarset_00_BN1-129-Eb_comp_mic.wav"
+CANDOMBE = "candombe_csic.1995_ansina1_01_first16s.flac"
+
+
+@pytest.fixture(scope="module")
+def truth(real_data: Path) -> dict[str, dict[str, object]]:
+    loaded: dict[str, dict[str, object]] = json.loads((real_data / "ground_truth.json").read_text())
+    return loaded
+
+
+def _annotated_beats(truth: dict[str, dict[str, object]], name: str) -> list[float]:
+    beats = truth[name]["beats"]
+    assert isinstance(beats, list)
+    return [float(b) for b in beats]
+
+
+@pytest.mark.parametrize("name", [GUITARSET, CANDOMBE])
+def test_tempo_of_real_recording_is_within_4_percent_of_the_annotated_beat_rate(
+    real_data: Path, truth: dict[str, dict[str, object]], name: str
+) -> None:
+    beats = _annotated_beats(truth, name)
+    expected = 60.0 / ((beats[-1] - beats[0]) / (len(beats) - 1))
+    result = analyze(real_data / name, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(expected, rel=0.04)
+
+
+def test_candombe_beats_follow_the_expert_annotation_with_f_at_least_0_9(
+    real_data: Path, truth: dict[str, dict[str, object]]
+) -> None:
+    result = analyze(real_data / CANDOMBE, features=["tempo"])
+    assert result.tempo is not None
+    assert f_measure(list(result.tempo.beats), _annotated_beats(truth, CANDOMBE)) >= 0.9
+
+
+def test_key_of_the_guitarset_clip_is_eb_major(real_data: Path) -> None:
+    result = analyze(real_data / GUITARSET, features=["key"])
+    assert result.key is not None
+    assert (result.key.key, result.key.scale) == ("Eb", "major")

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import factory
+from django.core.files import File
+
+from analysis.engine import ENGINE_VERSION
+from analysis.models import AnalysisJob
+from media.models import MediaFile
+from media.storage import storage_key_new, storage_save
+from tests.analysis.audio import SAMPLE_RATE, click_track_with_chord, write_wav
+from tests.factories import UserFactory
+
+CLIP_SECONDS = 6.0
+
+
+class MediaFileFactory(factory.django.DjangoModelFactory[MediaFile]):
+    """A ready upload whose stored audio is a 120 BPM click track over a C major chord.
+
+    Pass `audio_bytes` to store other content instead (e.g. garbage for a decoder failure).
+    """
+
+    class Meta:
+        model = MediaFile
+
+    owner = factory.SubFactory(UserFactory)
+    display_name = factory.Sequence(lambda n: f"clip-{n}.wav")
+    status = MediaFile.Status.READY
+    container = "wav"
+    codec = "pcm_s16le"
+    duration_seconds = CLIP_SECONDS
+    sample_rate = SAMPLE_RATE
+    channels = 2
+    content_type = "audio/wav"
+
+    @classmethod
+    def _create(cls, model_class: type[MediaFile], *args: Any, **kwargs: Any) -> MediaFile:
+        data = kwargs.pop("audio_bytes", None)
+        if data is None:
+            with tempfile.TemporaryDirectory() as folder:
+                seconds = float(kwargs.get("duration_seconds") or CLIP_SECONDS)
+                path = write_wav(Path(folder) / "clip.wav", click_track_with_chord(seconds=seconds))
+                data = path.read_bytes()
+        key = storage_key_new(extension="wav")
+        with tempfile.TemporaryFile() as handle:
+            handle.write(data)
+            storage_save(key=key, content=File(handle), content_type="audio/wav")
+        kwargs.update(storage_key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        return super()._create(model_class, *args, **kwargs)
+
+
+class AnalysisJobFactory(factory.django.DjangoModelFactory[AnalysisJob]):
+    """A queued job row, as analysis_job_create leaves it (without a credit reservation)."""
+
+    class Meta:
+        model = AnalysisJob
+
+    media = factory.SubFactory(MediaFileFactory)
+    owner = factory.SelfAttribute("media.owner")
+    features = ["tempo", "key", "loudness", "onsets", "sections", "timeline", "waveform"]
+    features_key = factory.LazyAttribute(lambda job: ",".join(sorted(job.features)))
+    engine_version = ENGINE_VERSION
+    audio_sha256 = factory.SelfAttribute("media.sha256")
+    audio_seconds = factory.SelfAttribute("media.duration_seconds")
+    soft_time_limit = 120
+    time_limit = 150

@@ -1,0 +1,136 @@
+"""Product events reach PostHog (a loopback server standing in for the host) without PII."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from analysis.tasks import analysis_job_run
+from monitoring import analytics
+from monitoring.reporting import emit_event
+from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.conftest import give_credits
+from tests.monitoring.servers import RecordingServer
+
+pytestmark = pytest.mark.django_db
+
+SECRET_FILE_NAME = "my-unreleased-demo-track"
+
+
+def _events(server: RecordingServer, *names: str) -> list[dict[str, Any]]:
+    analytics.flush(timeout_seconds=10)
+    server.wait_for(
+        lambda s: {e["event"] for e in s.posthog_events()} >= set(names), timeout=10
+    )
+    return server.posthog_events()
+
+
+@pytest.fixture
+def private_media_root(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_upload_and_analysis_send_their_events_without_file_names_or_emails(
+    posthog_server: RecordingServer,
+    private_media_root: None,
+    api_client: APIClient,
+    user: User,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    wav = write_wav(tmp_path / f"{SECRET_FILE_NAME}.wav", click_track_with_chord(seconds=4.0))
+    with wav.open("rb") as handle:
+        upload = api_client.post(reverse("api:media-list"), {"file": handle}, format="multipart")
+    assert upload.status_code == 201, upload.content
+    give_credits(user)
+    with django_capture_on_commit_callbacks(execute=False):
+        started = api_client.post(
+            reverse("api:analysis-list"), {"media": upload.json()["id"]}, format="json"
+        )
+    assert started.status_code == 202, started.content
+    analysis_job_run.apply(args=(started.json()["id"],))
+
+    events = _events(
+        posthog_server,
+        "media_uploaded",
+        "analysis_started",
+        "analysis_completed",
+        "api_call_success",
+    )
+    by_name = {event["event"]: event for event in events}
+    uploaded = by_name["media_uploaded"]
+    assert uploaded["distinct_id"] == str(user.pk)
+    assert uploaded["properties"]["media_id"] == upload.json()["id"]
+    assert uploaded["properties"]["size_bytes"] == wav.stat().st_size
+    assert by_name["analysis_completed"]["properties"]["job_id"] == started.json()["id"]
+    routes = {e["properties"]["route"] for e in events if e["event"] == "api_call_success"}
+    assert {"api:media-list", "api:analysis-list"} <= routes
+    body = json.dumps([r.body.decode() for r in posthog_server.received])
+    assert SECRET_FILE_NAME not in body
+    assert user.email not in body
+    assert all(r.json()["api_key"] == "phc_testproject" for r in posthog_server.received)
+
+
+def test_sign_up_sends_user_signed_up_for_the_new_user_id(
+    posthog_server: RecordingServer, client: Any
+) -> None:
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "email": "new.person@example.org",
+            "password1": "a-long-enough-passphrase-42",
+            "password2": "a-long-enough-passphrase-42",
+        },
+    )
+    assert response.status_code == 302
+    new_user = User.objects.get(email="new.person@example.org")
+
+    events = _events(posthog_server, "user_signed_up")
+    signed_up = next(e for e in events if e["event"] == "user_signed_up")
+    assert signed_up["distinct_id"] == str(new_user.pk)
+    assert "new.person@example.org" not in json.dumps(events)
+
+
+def test_undeclared_properties_never_leave_the_process(
+    posthog_server: RecordingServer, user: User
+) -> None:
+    emit_event(
+        "media_rejected",
+        user_id=user.pk,
+        properties={"code": "unsupported_format", "file_name": "secret.wav", "email": user.email},
+    )
+    rejected = next(
+        e for e in _events(posthog_server, "media_rejected") if e["event"] == "media_rejected"
+    )
+    assert rejected["properties"]["code"] == "unsupported_format"
+    assert "file_name" not in rejected["properties"]
+    assert "email" not in rejected["properties"]
+
+
+def test_api_calls_succeed_quickly_while_the_posthog_host_is_down(
+    settings: Any, api_client: APIClient
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    analytics.shutdown()
+    settings.POSTHOG_API_KEY = "phc_testproject"
+    settings.POSTHOG_HOST = f"http://127.0.0.1:{closed_port}"
+    try:
+        started = time.perf_counter()
+        statuses = [api_client.get(reverse("api:me")).status_code for _ in range(20)]
+        elapsed = time.perf_counter() - started
+        analytics.flush(timeout_seconds=0.5)
+    finally:
+        analytics.shutdown()
+    assert statuses == [200] * 20
+    # Generous bound: sending happens on posthog's own thread, never in the request.
+    assert elapsed < 5.0

@@ -1,0 +1,44 @@
+"""The real URL conf plus API views that fail, for the error-reporting tests."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from phonoglyph.urls import handler400, handler403, handler404, handler500
+from phonoglyph.urls import urlpatterns as real_urlpatterns
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
+
+
+class AudioDecodeFailed(RuntimeError):
+    pass
+
+
+class ExplodingMediaApi(APIView):
+    def post(self, request: Request) -> Response:
+        raise AudioDecodeFailed("decoder crashed on frame 12")
+
+
+class ExplodingApi(APIView):
+    def post(self, request: Request) -> Response:
+        raise RuntimeError("unexpected failure with the request data at hand")
+
+
+class UnavailableApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"code": "unavailable"}, status=503)
+
+
+failing = [
+    path("media/explode/", ExplodingMediaApi.as_view(), name="media-explode"),
+    path("explode/", ExplodingApi.as_view(), name="explode"),
+    path("unavailable/", UnavailableApi.as_view(), name="unavailable"),
+]
+
+urlpatterns = [
+    path("api/v1/", include((failing, "api"), namespace="failing")),
+    *real_urlpatterns,
+]
