@@ -22,6 +22,7 @@ from accounts.services import (
     login_throttle_check,
     user_create,
 )
+from monitoring.reporting import emit_event
 from phonoglyph.api.authentication import request_user
 from phonoglyph.api.exceptions import ratelimited_view
 
@@ -35,6 +36,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        emit_event("user_signed_up", user_id=user.pk, properties={"method": "form"})
         messages.success(request, "Welcome to Phonoglyph.")
         return redirect("accounts:account")
     return render(request, "registration/signup.html", {"form": form})
@@ -82,6 +84,9 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     created = api_key_create(user=request_user(request), name=form.cleaned_data["name"])
+    emit_event(
+        "api_key_created", user_id=request.user.pk, properties={"api_key_id": created.api_key.pk}
+    )
     # The raw key is rendered once, in this response, and never stored or shown again.
     return render(
         request,

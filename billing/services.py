@@ -508,7 +508,8 @@ def credits_reserve(
     transaction committed it). Raises InsufficientCredits (402, extra `required` and
     `available`) when the balance does not cover `amount`, JobAlreadyReserved when the job
     already holds a reservation under another key, LedgerKeyReused when the key was used for
-    something else, and ValueError for a non-positive amount or an unknown feature.
+    something else, and ValueError for a non-positive amount, an unknown feature or an
+    `expires_at` in the past.
     """
     if amount <= 0:
         raise ValueError("A reservation must be a positive number of credits.")
@@ -518,6 +519,8 @@ def credits_reserve(
     now = timezone.now()
     if expires_at is None:
         expires_at = now + timedelta(minutes=settings.PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES)
+    elif expires_at <= now:
+        raise ValueError("A reservation cannot expire in the past.")
     key = idempotency_key or f"reserve:{feature}:{job_ref}"
     fingerprint = f"amount={amount};feature={feature};job_ref={job_ref}"
     refusal: InsufficientCredits | None = None

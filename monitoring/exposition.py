@@ -58,7 +58,7 @@ def render_metrics() -> bytes:
     """Return the exposition text of every metric of this host's processes."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)

@@ -168,9 +168,7 @@ def check_cache() -> CheckResult:
 def check_storage() -> CheckResult:
     """Write, read back and delete a small object in the default storage (disk or S3)."""
     probe = _Probe("storage")
-    backend = type(
-        default_storage._wrapped if hasattr(default_storage, "_wrapped") else default_storage
-    ).__name__
+    backend = str(settings.STORAGES["default"]["BACKEND"]).rsplit(".", 1)[-1]
     payload = uuid.uuid4().hex.encode()
 
     def round_trip() -> bool:

@@ -25,6 +25,7 @@ from accounts.services import (
     login_failure_record,
     login_throttle_check,
 )
+from monitoring.reporting import emit_event
 from phonoglyph.api.authentication import request_user
 from phonoglyph.api.exceptions import DomainError
 from phonoglyph.api.idempotency import idempotent
@@ -94,6 +95,11 @@ class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         created = api_key_create(user=request_user(request), name=serializer.validated_data["name"])
+        emit_event(
+            "api_key_created",
+            user_id=request.user.pk,
+            properties={"api_key_id": created.api_key.pk},
+        )
         data = dict(ApiKeySerializer(created.api_key).data)
         data["key"] = created.raw
         return Response(data, status=status.HTTP_201_CREATED)

@@ -49,7 +49,9 @@ class MediaFileFactory(factory.django.DjangoModelFactory[MediaFile]):
         with tempfile.TemporaryFile() as handle:
             handle.write(data)
             storage_save(key=key, content=File(handle), content_type="audio/wav")
-        kwargs.update(storage_key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        kwargs.update(
+            storage_key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
+        )
         return super()._create(model_class, *args, **kwargs)
 
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _start(user: User, **media: object) -> AnalysisJob:
     give_credits(user, 10)
     return analysis_job_create(
-        user=user, media_id=MediaFileFactory(owner=user, **media).pk, features=None
+        user=user, media_id=MediaFileFactory.create(owner=user, **media).pk, features=None
     )
 
 
@@ -31,12 +31,15 @@ def test_a_run_computes_the_audio_stores_the_arrays_and_captures_the_credits(use
     job.refresh_from_db()
     assert job.status == "succeeded"
     assert (job.progress, job.stage, job.attempts, job.worker_host) == (100, "done", 1, "worker-a")
-    assert job.started_at is not None and job.finished_at is not None
-    assert job.processing_seconds is not None and job.processing_seconds > 0
+    assert job.started_at is not None
+    assert job.finished_at is not None
+    assert job.processing_seconds is not None
+    assert job.processing_seconds > 0
     assert job.result["tempo"]["bpm"] == pytest.approx(120, rel=0.04)
     assert (job.result["key"]["key"], job.result["key"]["scale"]) == ("C", "major")
     assert job.result["duration"] == pytest.approx(6.0, abs=0.05)
-    assert "timeline" not in job.result and "waveform" not in job.result
+    assert "timeline" not in job.result
+    assert "waveform" not in job.result
     with default_storage.open(job.arrays_key, "rb") as handle:
         arrays = json.loads(gzip.decompress(handle.read()))
     assert set(arrays) == {"timeline", "waveform"}

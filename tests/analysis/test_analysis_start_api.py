@@ -24,8 +24,10 @@ def test_start_returns_202_with_a_queued_job_and_reserves_its_credits(
     api_client: APIClient, user: User
 ) -> None:
     give_credits(user, 10)
-    media = MediaFileFactory(owner=user)
-    response = api_client.post(URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json")
+    media = MediaFileFactory.create(owner=user)
+    response = api_client.post(
+        URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json"
+    )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "queued"
@@ -40,7 +42,7 @@ def test_start_returns_202_with_a_queued_job_and_reserves_its_credits(
 
 def test_start_without_features_requests_all_of_them(api_client: APIClient, user: User) -> None:
     give_credits(user)
-    media = MediaFileFactory(owner=user)
+    media = MediaFileFactory.create(owner=user)
     response = api_client.post(URL, {"media": media.pk}, format="json")
     assert response.status_code == 202
     assert response.json()["features"] == list(FEATURES)
@@ -50,8 +52,10 @@ def test_unknown_feature_is_refused_with_the_allowed_list(
     api_client: APIClient, user: User
 ) -> None:
     give_credits(user)
-    media = MediaFileFactory(owner=user)
-    response = api_client.post(URL, {"media": media.pk, "features": ["tempo", "vibe"]}, format="json")
+    media = MediaFileFactory.create(owner=user)
+    response = api_client.post(
+        URL, {"media": media.pk, "features": ["tempo", "vibe"]}, format="json"
+    )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
@@ -65,7 +69,7 @@ def test_another_users_media_is_not_found(
     api_client: APIClient, user: User, other_user: User
 ) -> None:
     give_credits(user)
-    media = MediaFileFactory(owner=other_user)
+    media = MediaFileFactory.create(owner=other_user)
     response = api_client.post(URL, {"media": media.pk}, format="json")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
@@ -74,7 +78,7 @@ def test_another_users_media_is_not_found(
 
 def test_rejected_media_cannot_be_analysed(api_client: APIClient, user: User) -> None:
     give_credits(user)
-    media = MediaFileFactory(owner=user)
+    media = MediaFileFactory.create(owner=user)
     media.status = "rejected"
     media.save()
     response = api_client.post(URL, {"media": media.pk}, format="json")
@@ -85,7 +89,7 @@ def test_rejected_media_cannot_be_analysed(api_client: APIClient, user: User) ->
 def test_insufficient_credits_refuse_with_402_and_create_no_job(
     api_client: APIClient, user: User
 ) -> None:
-    media = MediaFileFactory(owner=user, duration_seconds=600.0)
+    media = MediaFileFactory.create(owner=user, duration_seconds=600.0)
     give_credits(user, 3)
     response = api_client.post(URL, {"media": media.pk}, format="json")
     assert response.status_code == 402
@@ -98,7 +102,7 @@ def test_replayed_post_with_the_same_idempotency_key_creates_one_job_and_one_res
     api_client: APIClient, user: User
 ) -> None:
     give_credits(user, 10)
-    media = MediaFileFactory(owner=user)
+    media = MediaFileFactory.create(owner=user)
     payload = {"media": media.pk, "features": ["tempo"]}
     first = api_client.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
     second = api_client.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
@@ -114,15 +118,17 @@ def test_a_finished_result_for_the_same_audio_is_reused_for_free(
     api_client: APIClient, user: User, other_user: User
 ) -> None:
     give_credits(user, 10)
-    media = MediaFileFactory(owner=user)
-    earlier = AnalysisJobFactory(
-        media=MediaFileFactory(owner=other_user),
+    media = MediaFileFactory.create(owner=user)
+    earlier = AnalysisJobFactory.create(
+        media=MediaFileFactory.create(owner=other_user),
         audio_sha256=media.sha256,
         features=["key", "tempo"],
         status="succeeded",
         result={"tempo": {"bpm": 120.0}, "key": {"key": "C", "scale": "major"}},
     )
-    response = api_client.post(URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json")
+    response = api_client.post(
+        URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json"
+    )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "succeeded"
@@ -136,8 +142,8 @@ def test_a_finished_result_for_the_same_audio_is_reused_for_free(
 def test_list_and_detail_show_only_the_callers_jobs(
     api_client: APIClient, user: User, other_user: User
 ) -> None:
-    mine = AnalysisJobFactory(media=MediaFileFactory(owner=user))
-    theirs = AnalysisJobFactory(media=MediaFileFactory(owner=other_user))
+    mine = AnalysisJobFactory.create(media=MediaFileFactory.create(owner=user))
+    theirs = AnalysisJobFactory.create(media=MediaFileFactory.create(owner=other_user))
     listed = api_client.get(URL).json()
     assert [job["id"] for job in listed["results"]] == [mine.pk]
     assert api_client.get(reverse("api:analysis-detail", args=[mine.pk])).status_code == 200

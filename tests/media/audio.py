@@ -8,6 +8,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+import numpy.typing as npt
 
 SAMPLE_RATE = 44100
 
@@ -28,13 +29,15 @@ ENCODINGS: dict[str, tuple[str, str, int]] = {
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
-def sine(seconds: float, *, sample_rate: int = SAMPLE_RATE, channels: int = 2) -> np.ndarray:
+def sine(
+    seconds: float, *, sample_rate: int = SAMPLE_RATE, channels: int = 2
+) -> npt.NDArray[np.float32]:
     t = np.arange(round(seconds * sample_rate), dtype=np.float32) / sample_rate
     tone = 0.3 * np.sin(2 * np.pi * 440.0 * t, dtype=np.float32)
     return np.repeat(tone[:, None], channels, axis=1)
 
 
-def encode(samples: np.ndarray, extension: str, destination: Path) -> Path:
+def encode(samples: npt.NDArray[np.float32], extension: str, destination: Path) -> Path:
     """Encode float32 `samples` (frames, channels) with ffmpeg into `destination`."""
     codec, muxer, sample_rate = ENCODINGS[extension]
     channels = samples.shape[1]

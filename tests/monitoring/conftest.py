@@ -47,7 +47,3 @@ def posthog_server(settings: Any) -> Iterator[RecordingServer]:
     yield server
     analytics.shutdown()
     server.stop()
-
-
-def flush_posthog() -> None:
-    analytics.flush(timeout_seconds=10)

@@ -52,8 +52,7 @@ class RecordingServer:
     @property
     def url(self) -> str:
         assert self.server is not None
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def port(self) -> int:
@@ -95,9 +94,7 @@ class RecordingServer:
         with self.lock:
             return [item for item in self.received if item.path.startswith(prefix)]
 
-    def wait_for(
-        self, predicate: Callable[[RecordingServer], bool], timeout: float = 10.0
-    ) -> None:
+    def wait_for(self, predicate: Callable[[RecordingServer], bool], timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate(self):

@@ -17,7 +17,7 @@ from tests.monitoring.factories import AlertRuleFactory
 
 @pytest.mark.django_db
 def test_second_worker_claiming_the_same_delivery_gets_nothing(alert_settings):
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     services.alerts_evaluate(now=now)
@@ -33,7 +33,7 @@ def test_concurrent_evaluators_on_postgresql_send_each_notice_exactly_once(
     postgres_url, alert_settings, slack_endpoint, webhook_endpoint
 ):
     alert_settings.PHONOGLYPH_ALERT_ROUTES = "medium:slack,webhook"
-    rules = [AlertRuleFactory(severity="medium") for _ in range(8)]
+    rules = [AlertRuleFactory.create(severity="medium") for _ in range(8)]
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     workers = 4

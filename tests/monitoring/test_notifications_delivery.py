@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from monitoring import services
+from monitoring.alerting.notifications import DeliveryReport
 from monitoring.models import Alert, DeliveryStatus, NotificationDelivery, Silence
 from tests.monitoring.alert_helpers import set_queue_depth
 from tests.monitoring.factories import AlertRuleFactory
@@ -18,7 +19,7 @@ from tests.monitoring.factories import AlertRuleFactory
 pytestmark = pytest.mark.django_db
 
 
-def run(now):
+def run(now: datetime) -> DeliveryReport:
     services.alerts_evaluate(now=now)
     return services.notifications_deliver(now=now)
 
@@ -26,7 +27,7 @@ def run(now):
 def test_firing_critical_alert_is_delivered_once_to_sentry_slack_and_email(
     alert_settings, slack_endpoint, webhook_endpoint, sentry_server
 ):
-    rule = AlertRuleFactory(name="Queue backed up", severity="critical", threshold=2)
+    rule = AlertRuleFactory.create(name="Queue backed up", severity="critical", threshold=2)
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 
@@ -63,7 +64,7 @@ def test_firing_critical_alert_is_delivered_once_to_sentry_slack_and_email(
 def test_high_alert_goes_to_sentry_at_error_level_and_slack_only(
     alert_settings, slack_endpoint, sentry_server
 ):
-    AlertRuleFactory(severity="high")
+    AlertRuleFactory.create(severity="high")
     set_queue_depth(alert_settings, 5)
 
     run(timezone.now())
@@ -77,7 +78,7 @@ def test_high_alert_goes_to_sentry_at_error_level_and_slack_only(
 def test_repeated_evaluations_update_the_alert_without_sending_again(
     alert_settings, slack_endpoint
 ):
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 
@@ -91,10 +92,8 @@ def test_repeated_evaluations_update_the_alert_without_sending_again(
     assert len(slack_endpoint.hits) == 1
 
 
-def test_still_firing_alert_is_sent_again_after_the_repeat_interval(
-    alert_settings, slack_endpoint
-):
-    AlertRuleFactory(severity="medium")
+def test_still_firing_alert_is_sent_again_after_the_repeat_interval(alert_settings, slack_endpoint):
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 
@@ -110,7 +109,7 @@ def test_still_firing_alert_is_sent_again_after_the_repeat_interval(
 
 
 def test_acknowledged_alert_is_not_repeated(alert_settings, slack_endpoint, staff_user):
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     run(now)
@@ -124,7 +123,7 @@ def test_acknowledged_alert_is_not_repeated(alert_settings, slack_endpoint, staf
 def test_alert_resolves_when_the_condition_clears_and_sends_a_resolved_notice(
     alert_settings, slack_endpoint, sentry_server
 ):
-    AlertRuleFactory(severity="high")
+    AlertRuleFactory.create(severity="high")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     run(now)
@@ -151,7 +150,7 @@ def test_alert_resolves_when_the_condition_clears_and_sends_a_resolved_notice(
 def test_silenced_alert_sends_nothing_but_is_still_tracked(
     alert_settings, slack_endpoint, sentry_server
 ):
-    rule = AlertRuleFactory(severity="critical")
+    rule = AlertRuleFactory.create(severity="critical")
     now = timezone.now()
     Silence.objects.create(
         rule=rule,
@@ -174,7 +173,7 @@ def test_silenced_alert_sends_nothing_but_is_still_tracked(
 
 
 def test_silence_for_other_labels_does_not_mute(alert_settings, slack_endpoint):
-    rule = AlertRuleFactory(severity="medium")
+    rule = AlertRuleFactory.create(severity="medium")
     now = timezone.now()
     Silence.objects.create(
         rule=rule,
@@ -192,7 +191,7 @@ def test_silence_for_other_labels_does_not_mute(alert_settings, slack_endpoint):
 def test_unacknowledged_critical_alert_escalates_once_to_the_signed_webhook(
     alert_settings, webhook_endpoint, sentry_server
 ):
-    AlertRuleFactory(severity="critical")
+    AlertRuleFactory.create(severity="critical")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     run(now)
@@ -216,7 +215,7 @@ def test_unacknowledged_critical_alert_escalates_once_to_the_signed_webhook(
 def test_acknowledged_critical_alert_does_not_escalate(
     alert_settings, webhook_endpoint, staff_user, sentry_server
 ):
-    AlertRuleFactory(severity="critical")
+    AlertRuleFactory.create(severity="critical")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     run(now)
@@ -230,7 +229,7 @@ def test_acknowledged_critical_alert_does_not_escalate(
 def test_rule_with_a_for_duration_fires_only_after_it_held_that_long(
     alert_settings, slack_endpoint
 ):
-    AlertRuleFactory(severity="medium", for_seconds=60)
+    AlertRuleFactory.create(severity="medium", for_seconds=60)
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 
@@ -247,7 +246,7 @@ def test_rule_with_a_for_duration_fires_only_after_it_held_that_long(
 def test_condition_that_clears_before_its_for_duration_leaves_no_alert(
     alert_settings, slack_endpoint
 ):
-    AlertRuleFactory(severity="medium", for_seconds=60)
+    AlertRuleFactory.create(severity="medium", for_seconds=60)
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
     run(now)
@@ -262,7 +261,7 @@ def test_condition_that_clears_before_its_for_duration_leaves_no_alert(
 def test_unconfigured_channel_is_recorded_as_a_failed_delivery(alert_settings, settings):
     settings.PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL = ""
     settings.PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS = 1
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
 
     run(timezone.now())

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_channel_answering_500_is_retried_after_backoff_while_others_deliver(
     alert_settings, slack_endpoint, sentry_server
 ):
-    AlertRuleFactory(severity="critical")
+    AlertRuleFactory.create(severity="critical")
     set_queue_depth(alert_settings, 5)
     slack_endpoint.status = 500
     now = timezone.now()
@@ -56,7 +56,7 @@ def test_channel_answering_500_is_retried_after_backoff_while_others_deliver(
 
 def test_delivery_gives_up_after_the_last_attempt_and_says_why(alert_settings, slack_endpoint):
     alert_settings.PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS = 3
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     slack_endpoint.status = 503
     now = timezone.now()
@@ -74,7 +74,7 @@ def test_delivery_gives_up_after_the_last_attempt_and_says_why(alert_settings, s
 
 def test_unreachable_endpoint_is_recorded_and_evaluation_goes_on(alert_settings, slack_endpoint):
     slack_endpoint.stop()
-    AlertRuleFactory(severity="medium")
+    AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 
@@ -95,7 +95,7 @@ def test_rate_limited_channel_defers_notices_without_spending_attempts(
     alert_settings.PHONOGLYPH_ALERT_RATE_LIMIT_BURST = 2
     alert_settings.PHONOGLYPH_ALERT_RATE_LIMIT_PER_MINUTE = 1.0
     for _ in range(4):
-        AlertRuleFactory(severity="medium")
+        AlertRuleFactory.create(severity="medium")
     set_queue_depth(alert_settings, 5)
     now = timezone.now()
 

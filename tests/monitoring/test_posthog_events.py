@@ -27,9 +27,7 @@ SECRET_FILE_NAME = "my-unreleased-demo-track"
 
 def _events(server: RecordingServer, *names: str) -> list[dict[str, Any]]:
     analytics.flush(timeout_seconds=10)
-    server.wait_for(
-        lambda s: {e["event"] for e in s.posthog_events()} >= set(names), timeout=10
-    )
+    server.wait_for(lambda s: {e["event"] for e in s.posthog_events()} >= set(names), timeout=10)
     return server.posthog_events()
 
 

@@ -27,9 +27,7 @@ def analyse_broken_file(*, job_id: str, media_id: int) -> None:
     try:
         raise DecoderError("truncated MPEG frame")
     except DecoderError as error:
-        capture_processing_error(
-            error, operation="analysis.run", job_id=job_id, media_id=media_id
-        )
+        capture_processing_error(error, operation="analysis.run", job_id=job_id, media_id=media_id)
         raise
 
 
@@ -71,9 +69,7 @@ def test_exception_in_a_media_api_view_arrives_with_operation_tag_and_audio_cont
 def test_upload_endpoint_errors_arrive_without_the_request_body(
     sentry_server: RecordingServer, failing_urls: None, user: User
 ) -> None:
-    _client(user).post(
-        "/api/v1/media/explode/", {"audio_note": "private lyrics"}, format="json"
-    )
+    _client(user).post("/api/v1/media/explode/", {"audio_note": "private lyrics"}, format="json")
 
     event = next(e for e in _events(sentry_server) if e.get("exception"))
     assert "data" not in event.get("request", {})

@@ -1,0 +1,23 @@
+"""Instrumentation receivers: identify users in analytics when they log in.
+
+A signal is acceptable here because this is observation, not domain flow: nothing the product
+does depends on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from monitoring import analytics
+from monitoring.reporting import emit_event
+
+
+@receiver(user_logged_in, dispatch_uid="monitoring.identify_on_login")
+def identify_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Tie the user's later events to their id, so funnels follow them across sessions."""
+    analytics.identify(user_id=user.pk, properties={"is_staff": bool(user.is_staff)})
+    emit_event("user_logged_in", user_id=user.pk, properties={"method": "session"})

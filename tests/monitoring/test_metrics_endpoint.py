@@ -1,0 +1,149 @@
+"""`/metrics` exposes the application's metrics to authorised scrapers only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from monitoring.reporting import (
+    observe_alert_firing,
+    observe_analysis,
+    observe_credits,
+    observe_upload_rejected,
+)
+
+pytestmark = pytest.mark.django_db
+
+METRICS = "/metrics"
+
+
+def _scrape(client: Client, **extra: Any) -> str:
+    response = client.get(METRICS, **extra)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def test_metrics_cover_requests_uploads_credits_analysis_and_alerts(
+    api_client: APIClient, client: Client
+) -> None:
+    assert api_client.get(reverse("api:me")).status_code == 200
+    observe_upload_rejected("unsupported_format")
+    observe_credits("reserved", 3)
+    observe_credits("captured", 2)
+    observe_credits("released", 1)
+    observe_analysis(duration_seconds=4.2, audio_seconds=180.0, outcome="succeeded")
+    observe_alert_firing("critical", 2)
+
+    text = _scrape(client)
+
+    assert (
+        'phonoglyph_http_request_duration_seconds_count{method="GET",route="api:me",status="200"}'
+        in text
+    )
+    assert 'phonoglyph_upload_rejections_total{code="unsupported_format"}' in text
+    for movement in ("reserved", "captured", "released"):
+        assert f'phonoglyph_credits_total{{movement="{movement}"}}' in text
+    assert 'phonoglyph_analysis_processing_duration_seconds_count{outcome="succeeded"}' in text
+    assert 'phonoglyph_analysis_audio_duration_seconds_count{outcome="succeeded"}' in text
+    assert 'phonoglyph_alerts_firing{severity="critical"} 2.0' in text
+    assert "phonoglyph_celery_tasks_total" in text
+    assert "phonoglyph_celery_task_duration_seconds" in text
+    assert "/api/v1/me/" not in text
+
+
+def test_metrics_refuse_callers_without_the_token_when_one_is_set(
+    settings: Any, client: Client
+) -> None:
+    settings.PHONOGLYPH_METRICS_TOKEN = "scrape-token-0123456789"
+
+    anonymous = client.get(METRICS)
+    wrong = client.get(METRICS, HTTP_AUTHORIZATION="Bearer not-the-token")
+
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"].startswith("Bearer")
+    assert anonymous.json()["code"] == "not_authenticated"
+    assert wrong.status_code == 401
+    assert "phonoglyph_" in _scrape(client, HTTP_AUTHORIZATION="Bearer scrape-token-0123456789")
+
+
+def test_metrics_answer_only_allowed_addresses_when_an_allow_list_is_set(
+    settings: Any, client: Client
+) -> None:
+    settings.PHONOGLYPH_METRICS_ALLOWED_IPS = ["10.20.0.0/16"]
+
+    assert client.get(METRICS, REMOTE_ADDR="10.30.1.1").status_code == 403
+    assert client.get(METRICS, REMOTE_ADDR="127.0.0.1").status_code == 403
+    assert "phonoglyph_" in _scrape(client, REMOTE_ADDR="10.20.4.5")
+
+
+def test_metrics_without_token_or_allow_list_answer_loopback_only(client: Client) -> None:
+    assert client.get(METRICS, REMOTE_ADDR="203.0.113.9").status_code == 403
+    assert "phonoglyph_" in _scrape(client, REMOTE_ADDR="::1")
+
+
+def test_queue_depth_is_read_from_the_redis_broker(
+    settings: Any, client: Client, redis_url: str
+) -> None:
+    import redis
+
+    broker = redis_url
+    settings.CELERY_BROKER_URL = broker
+    settings.PHONOGLYPH_MONITORED_QUEUES = ["monitoring-test-queue"]
+    connection = redis.Redis.from_url(broker)
+    connection.delete("monitoring-test-queue", "monitoring-test-queue\x06\x163")
+    try:
+        connection.lpush("monitoring-test-queue", "a", "b")
+        connection.lpush("monitoring-test-queue\x06\x163", "c")
+        text = _scrape(client)
+    finally:
+        connection.delete("monitoring-test-queue", "monitoring-test-queue\x06\x163")
+        connection.close()
+    assert 'phonoglyph_celery_queue_depth{queue="monitoring-test-queue"} 3.0' in text
+
+
+MULTIPROCESS_WRITER = """
+import django
+django.setup()
+from monitoring.reporting import observe_upload_rejected
+observe_upload_rejected("from_another_process")
+"""
+
+MULTIPROCESS_READER = """
+import django
+django.setup()
+from monitoring.exposition import render_metrics
+print(render_metrics().decode())
+"""
+
+
+def test_metrics_from_other_processes_are_merged_under_prometheus_multiproc_dir(
+    tmp_path: Path,
+) -> None:
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
+    for script in (MULTIPROCESS_WRITER, MULTIPROCESS_WRITER):
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, check=True, cwd=django_settings.BASE_DIR
+        )
+    output = subprocess.run(
+        [sys.executable, "-c", MULTIPROCESS_READER],
+        env=env,
+        check=True,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert 'phonoglyph_upload_rejections_total{code="from_another_process"} 2.0' in output
