@@ -46,7 +46,7 @@ from billing.services import (
 from media.errors import StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
 from media.storage import STORAGE_ERRORS
-from monitoring.reporting import capture_processing_error, emit_event
+from monitoring.reporting import capture_processing_error, emit_event, observe_analysis
 from phonoglyph.logging import job_id_var
 
 logger = logging.getLogger(__name__)
@@ -390,6 +390,7 @@ def analysis_job_succeed(
                 usage_quantity=round(job.audio_seconds),
                 usage_unit="audio_seconds",
             )
+    observe_analysis(seconds, job.audio_seconds, "succeeded")
     _emit(job, "analysis_completed", processing_seconds=round(seconds, 3), reused=False)
 
 
@@ -426,19 +427,29 @@ def analysis_job_fail(
     condition = Q(pk=job.pk, status__in=[AnalysisJob.Status.QUEUED, AnalysisJob.Status.RUNNING])
     if attempt is not None:
         condition &= Q(attempts=attempt)
+    now = timezone.now()
+    elapsed = _elapsed(job, now)
     with transaction.atomic():
         touched = AnalysisJob.objects.filter(condition).update(
             status=AnalysisJob.Status.FAILED,
             error_code=code[:32],
             error_message=message[:500],
-            finished_at=timezone.now(),
+            finished_at=now,
+            processing_seconds=elapsed,
             heartbeat_at=None,
         )
         if touched != 1:
             return False
         _release(job)
-    _emit(job, "analysis_failed", code=code)
+    observe_analysis(elapsed or 0.0, job.audio_seconds, "failed")
+    _emit(job, "analysis_failed", code=code, processing_seconds=elapsed)
     return True
+
+
+def _elapsed(job: AnalysisJob, now: datetime) -> float | None:
+    if job.started_at is None:
+        return None
+    return round((now - job.started_at).total_seconds(), 3)
 
 
 def analysis_job_fail_by_id(*, job_id: int, code: str) -> bool:
@@ -467,6 +478,7 @@ def analysis_job_cancel(*, user: User, job_id: int) -> AnalysisJob:
                 f"This analysis already ended ({job.status}).", extra={"status": job.status}
             )
         _release(job)
+    observe_analysis(_elapsed(job, timezone.now()) or 0.0, job.audio_seconds, "cancelled")
     _emit(job, "analysis_cancelled")
     job.refresh_from_db()
     return job

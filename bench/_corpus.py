@@ -180,4 +180,3 @@ def write_long_music(path: Path, minutes: float, *, channels: int = 2) -> Path:
     if process.wait() != 0:
         raise RuntimeError(f"ffmpeg failed writing {path}")
     return path
-

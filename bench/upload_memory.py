@@ -74,7 +74,7 @@ class MultipartStream:
         if self._head:
             chunk, self._head = self._head[:size], self._head[size:]
             return chunk
-        chunk = self._file.read(size)
+        chunk = b"" if self._file.closed else self._file.read(size)
         if chunk:
             return chunk
         self._file.close()

@@ -254,11 +254,17 @@ def _expire_due_grants(*, account: CreditAccount, now: datetime) -> tuple[int, i
 
     Returns (grants expired, credits expired).
     """
-    due = CreditGrant.objects.filter(account=account, remaining__gt=0, expires_at__lte=now)
+    due = list(
+        CreditGrant.objects.filter(account=account, remaining__gt=0, expires_at__lte=now).order_by(
+            "pk"
+        )
+    )
+    if not due:
+        return 0, 0
     grants = 0
     credits = 0
     system = _system_account(AccountKind.GRANTS)
-    for grant in due.order_by("pk"):
+    for grant in due:
         transfer = _record(
             kind=TransferKind.EXPIRY,
             debit=account,
@@ -602,13 +608,15 @@ def _settled(reservation: Transfer) -> Settlement | None:
     )
 
 
-def _release(*, reservation: Transfer, amount: int, memo: str) -> Transfer:
+def _release(
+    *, reservation: Transfer, amount: int, memo: str, revenue: CreditAccount | None = None
+) -> Transfer:
     """Void `amount` of a reservation and return it to its grants; assumes the lock."""
     account = reservation.debit_account
     transfer = _record(
         kind=TransferKind.RELEASE,
         debit=account,
-        credit=_system_account(AccountKind.REVENUE),
+        credit=revenue or _system_account(AccountKind.REVENUE),
         amount=amount,
         idempotency_key=f"release:{reservation.feature}:{reservation.job_ref}",
         pending=reservation,
@@ -673,11 +681,12 @@ def credits_capture(
                     )
             return settled
         capture: Transfer | None = None
+        revenue = _system_account(AccountKind.REVENUE)
         if captured > 0:
             capture = _record(
                 kind=TransferKind.CAPTURE,
                 debit=account,
-                credit=_system_account(AccountKind.REVENUE),
+                credit=revenue,
                 amount=captured,
                 idempotency_key=f"capture:{feature}:{job_ref}",
                 pending=reservation,
@@ -693,7 +702,9 @@ def credits_capture(
             )
         rest = reservation.amount - captured
         if rest > 0:
-            _release(reservation=reservation, amount=rest, memo="Not used by the job.")
+            _release(
+                reservation=reservation, amount=rest, memo="Not used by the job.", revenue=revenue
+            )
         if account.user_id is None:
             raise RuntimeError(f"Reservation {reservation.pk} debited a system account.")
         FeatureUsage.objects.create(

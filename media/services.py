@@ -85,7 +85,7 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
             extra={"max_bytes": limit},
         )
     if upload.file is None:
-        raise FileMissing("Send the audio as a multipart form field named 'file'.")
+        raise FileMissing("No file was sent. Choose an audio file (multipart field 'file').")
     display_name = sanitize_display_name(upload.original_name)
     validate_size(size_bytes=upload.size_bytes)
     extension = validate_extension(name=display_name)

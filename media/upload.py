@@ -97,6 +97,8 @@ class MediaUploadHandler(FileUploadHandler):
         self._receiving = False
         self._file.seek(0)
         self._file.size = file_size
+        # Named after its content, so request fingerprints (Idempotency-Key) cover the bytes.
+        self._file.name = self.sha256
         self._completed = self._file
         return self._file
 

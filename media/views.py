@@ -61,6 +61,7 @@ def _upload_context(form: MediaUploadForm, error: str = "") -> dict[str, object]
         "form": form,
         "error": error,
         "max_upload": format_bytes(settings.PHONOGLYPH_MAX_UPLOAD_BYTES),
+        "max_upload_bytes": settings.PHONOGLYPH_MAX_UPLOAD_BYTES,
         "max_minutes": settings.PHONOGLYPH_MAX_DURATION_SECONDS // 60,
     }
 
@@ -84,8 +85,8 @@ def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) 
     user = _user(request)
     try:
         media_upload_rate_limit_check(request=request, user=user)
-        upload = received_upload(handler=handler, files=request.FILES)
-        media = media_upload(user=user, upload=upload)
+        received = received_upload(handler=handler, files=request.FILES)
+        media = media_upload(user=user, upload=received)
     except DomainError as refusal:
         response = render(
             request,

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest
 
 from monitoring.sentry import release_name
+
+
+def browser_connect_origins(*, sentry_dsn: str, posthog_host: str) -> list[str]:
+    """Origins the browser SDKs post to, for the CSP `connect-src` of pages."""
+    origins = []
+    for url in (sentry_dsn, posthog_host):
+        if url:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            port = f":{parts.port}" if parts.port else ""
+            origins.append(f"{parts.scheme}://{host}{port}")
+    return origins
 
 
 def browser_config(request: HttpRequest) -> dict[str, object] | None:
@@ -27,7 +41,6 @@ def browser_config(request: HttpRequest) -> dict[str, object] | None:
             "dsn": sentry_dsn,
             "environment": settings.SENTRY_ENVIRONMENT,
             "release": release_name(settings.SENTRY_RELEASE, settings.BASE_DIR),
-            "tracesSampleRate": settings.SENTRY_TRACES_SAMPLE_RATE,
             "replaysOnErrorSampleRate": settings.SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE,
         }
     if posthog_key:

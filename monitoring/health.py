@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection
 from django.utils import timezone
 
@@ -168,7 +168,7 @@ def check_cache() -> CheckResult:
 def check_storage() -> CheckResult:
     """Write, read back and delete a small object in the default storage (disk or S3)."""
     probe = _Probe("storage")
-    backend = str(settings.STORAGES["default"]["BACKEND"]).rsplit(".", 1)[-1]
+    backend = type(storages["default"]).__name__
     payload = uuid.uuid4().hex.encode()
 
     def round_trip() -> bool:
@@ -321,20 +321,29 @@ def _broker_reachable(url: str) -> None:
 
 
 def ping_workers() -> list[str]:
-    """Names of the Celery workers that answered a broadcast ping within one second."""
-    from kombu import Connection
+    """Names of the Celery workers that answered a broadcast ping within one second.
 
-    from phonoglyph.celery import app
+    A throwaway Celery app carries the ping: the project app publishes control messages
+    through a producer pool bound, once and for good, to the broker it first connected to,
+    while this probe must follow CELERY_BROKER_URL as it is now.
+    """
+    from celery import Celery
 
     url = _broker_url()
     # Celery's ping retries its broker connection for a long time when the broker is down;
     # a plain TCP connect first turns that into an immediate, clear failure.
     _broker_reachable(url)
-    options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {})
-    with Connection(
-        url, transport_options=options, connect_timeout=BROKER_CONNECT_TIMEOUT_SECONDS
-    ) as conn:
-        replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, connection=conn)
+    probe = Celery("phonoglyph-health-probe", broker=url, set_as_current=False)
+    probe.conf.broker_transport_options = dict(
+        getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+    )
+    probe.conf.broker_connection_timeout = BROKER_CONNECT_TIMEOUT_SECONDS
+    probe.conf.broker_connection_retry = False
+    probe.conf.control_exchange = getattr(settings, "CELERY_CONTROL_EXCHANGE", "celery")
+    try:
+        replies = probe.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS)
+    finally:
+        probe.close()
     return sorted(name for reply in replies or [] for name in reply)
 
 

@@ -157,6 +157,8 @@ def processing_timeline(
         "finished_at", "status", "processing_seconds"
     )
     for finished_at, status, seconds in rows:
+        if finished_at is None:  # excluded by the range filter; narrows the type
+            continue
         index = min(count - 1, int((finished_at - since) / bucket))
         grouped[index].append((status, seconds))
     buckets = []

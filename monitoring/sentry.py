@@ -188,7 +188,9 @@ def sentry_init(
         before_send_transaction=before_send_transaction,  # type: ignore[arg-type]
         max_request_body_size="small",
         integrations=[
-            DjangoIntegration(),
+            # One span per middleware and per signal receiver costs more request time than it
+            # tells; view, template and database spans are kept.
+            DjangoIntegration(middleware_spans=False, signals_spans=False),
             CeleryIntegration(monitor_beat_tasks=False),
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],

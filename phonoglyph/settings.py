@@ -415,6 +415,22 @@ POSTHOG_HOST: str = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
 PHONOGLYPH_API_EVENT_SAMPLE_RATE: float = env.float("PHONOGLYPH_API_EVENT_SAMPLE_RATE", default=1.0)
 PHONOGLYPH_METRICS_TOKEN: str = env.str("PHONOGLYPH_METRICS_TOKEN", default="")
 PHONOGLYPH_METRICS_ALLOWED_IPS: list[str] = env.list("PHONOGLYPH_METRICS_ALLOWED_IPS", default=[])
+if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
+    from monitoring.context_processors import browser_connect_origins
+
+    # The browser SDKs post events to their own hosts, which the page's CSP must allow.
+    CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+        "connect-src 'self'",
+        " ".join(
+            [
+                "connect-src 'self'",
+                *browser_connect_origins(
+                    sentry_dsn=SENTRY_BROWSER_DSN,
+                    posthog_host=POSTHOG_HOST if POSTHOG_API_KEY else "",
+                ),
+            ]
+        ),
+    )
 if SENTRY_DSN:
     from monitoring.sentry import sentry_init
 

@@ -34,7 +34,7 @@ from analysis.engine.results import (
 )
 from analysis.engine.waveform import WaveformBuilder
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 FEATURES: tuple[str, ...] = (
     "tempo",
     "key",
@@ -222,10 +222,13 @@ def _describe(
     return described
 
 
-def describe_tempo(frames: frame_features.FrameFeatures, rate: float) -> Tempo:
+def describe_tempo(
+    frames: frame_features.FrameFeatures, rate: float, *, octave_guard: bool = True
+) -> Tempo:
+    """Tempo, beats and meter; ``octave_guard=False`` exists so the guard can be measured."""
     full = rhythm.onset_envelope(frames.spectral_flux, rate)
     low = rhythm.onset_envelope(frames.low_band_flux, rate)
-    estimate = rhythm.estimate_tempo(full, rate)
+    estimate = rhythm.estimate_tempo(full, rate, low_envelope=low, octave_guard=octave_guard)
     if estimate is None:
         raise EngineError(
             "feature_failed",

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
 from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
+from media.models import MediaFile
 from media.selectors import media_get_for_user, media_get_ready_for_user, media_list_for_user
 from media.services import media_delete, media_upload, media_upload_rate_limit_check
 from media.storage import storage_download_response
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 from phonoglyph.api.idempotency import idempotent
-from phonoglyph.api.pagination import PageNumberPagination
 
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
 
@@ -32,8 +34,13 @@ def _user(request: Request) -> User:
     return user
 
 
-class MediaListCreateApi(APIView):
-    """List the caller's media, or upload a new file."""
+class MediaListCreateApi(generics.ListAPIView[MediaFile]):
+    """List the caller's media (newest first), or upload a new file."""
+
+    serializer_class = MediaFileSerializer
+    # Only multipart bodies stream through the upload handler; other parsers would read a
+    # body of any size into memory.
+    parser_classes = [MultiPartParser]
 
     # Set in dispatch() for POST, before anything reads the request body.
     upload_handler: MediaUploadHandler
@@ -44,11 +51,8 @@ class MediaListCreateApi(APIView):
             self.upload_handler = media_upload_handler_install(request)
         return super().dispatch(request, *args, **kwargs)
 
-    @extend_schema(responses={200: MediaFileSerializer(many=True)})
-    def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(media_list_for_user(user=_user(request)), request)
-        return paginator.get_paginated_response(MediaFileSerializer(page, many=True).data)
+    def get_queryset(self) -> QuerySet[MediaFile]:
+        return media_list_for_user(user=_user(self.request))
 
     @extend_schema(
         request={"multipart/form-data": MediaUploadSerializer},

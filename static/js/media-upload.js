@@ -40,6 +40,13 @@
     }
     event.preventDefault();
     errorBox.textContent = "";
+    // The server refuses oversized bodies without reading them, which browsers often report
+    // as a dropped connection; saying so before sending is clearer.
+    var maxBytes = Number(form.dataset.maxBytes);
+    if (maxBytes && input.files[0].size > maxBytes) {
+      showError("The file is larger than the " + form.dataset.maxUpload + " upload limit.");
+      return;
+    }
     var data = new FormData();
     data.append("file", input.files[0]);
     var token = form.querySelector("input[name=csrfmiddlewaretoken]");

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+import numpy.typing as npt
 
 SAMPLE_RATE = 44100
 C_MAJOR_TRIAD_HZ = (261.63, 329.63, 392.00)
@@ -15,10 +16,12 @@ C_MAJOR_TRIAD_HZ = (261.63, 329.63, 392.00)
 
 def click_track_with_chord(
     *, seconds: float = 8.0, bpm: float = 120.0, channels: int = 2
-) -> np.ndarray:
+) -> npt.NDArray[np.float32]:
     """A C major triad under a click on every beat (accented every 4th): tempo and key known."""
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    signal = sum(0.12 * np.sin(2 * np.pi * f * t) for f in C_MAJOR_TRIAD_HZ)
+    signal = np.zeros_like(t)
+    for frequency in C_MAJOR_TRIAD_HZ:
+        signal += 0.12 * np.sin(2 * np.pi * frequency * t)
     rng = np.random.default_rng(7)
     click_length = int(0.03 * SAMPLE_RATE)
     envelope = np.exp(-np.arange(click_length) / (0.004 * SAMPLE_RATE))
@@ -27,11 +30,11 @@ def click_track_with_chord(
         burst = rng.uniform(-1.0, 1.0, click_length) * envelope * (0.8 if index % 4 == 0 else 0.5)
         end = min(first + click_length, t.size)
         signal[first:end] += burst[: end - first]
-    signal = np.clip(signal, -1.0, 1.0).astype(np.float32)
-    return np.repeat(signal[:, None], channels, axis=1)
+    mono = np.clip(signal, -1.0, 1.0).astype(np.float32)
+    return np.repeat(mono[:, None], channels, axis=1)
 
 
-def write_wav(path: Path, samples: np.ndarray) -> Path:
+def write_wav(path: Path, samples: npt.NDArray[np.float32]) -> Path:
     pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as handle:
         handle.setnchannels(samples.shape[1])

@@ -1,3 +1,5 @@
+# factory_boy's declarations are untyped callables; the factories' create() is typed.
+# mypy: disallow-untyped-calls=False
 from __future__ import annotations
 
 import hashlib
@@ -5,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import factory
 from django.core.files import File
+from factory.declarations import LazyAttribute, SelfAttribute, Sequence, SubFactory
+from factory.django import DjangoModelFactory
 
 from analysis.engine import ENGINE_VERSION
 from analysis.models import AnalysisJob
@@ -18,7 +21,7 @@ from tests.factories import UserFactory
 CLIP_SECONDS = 6.0
 
 
-class MediaFileFactory(factory.django.DjangoModelFactory[MediaFile]):
+class MediaFileFactory(DjangoModelFactory[MediaFile]):
     """A ready upload whose stored audio is a 120 BPM click track over a C major chord.
 
     Pass `audio_bytes` to store other content instead (e.g. garbage for a decoder failure).
@@ -27,8 +30,8 @@ class MediaFileFactory(factory.django.DjangoModelFactory[MediaFile]):
     class Meta:
         model = MediaFile
 
-    owner = factory.SubFactory(UserFactory)
-    display_name = factory.Sequence(lambda n: f"clip-{n}.wav")
+    owner = SubFactory(UserFactory)
+    display_name = Sequence(lambda n: f"clip-{n}.wav")
     status = MediaFile.Status.READY
     container = "wav"
     codec = "pcm_s16le"
@@ -52,21 +55,22 @@ class MediaFileFactory(factory.django.DjangoModelFactory[MediaFile]):
         kwargs.update(
             storage_key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
         )
-        return super()._create(model_class, *args, **kwargs)
+        media: MediaFile = super()._create(model_class, *args, **kwargs)
+        return media
 
 
-class AnalysisJobFactory(factory.django.DjangoModelFactory[AnalysisJob]):
+class AnalysisJobFactory(DjangoModelFactory[AnalysisJob]):
     """A queued job row, as analysis_job_create leaves it (without a credit reservation)."""
 
     class Meta:
         model = AnalysisJob
 
-    media = factory.SubFactory(MediaFileFactory)
-    owner = factory.SelfAttribute("media.owner")
+    media = SubFactory(MediaFileFactory)
+    owner = SelfAttribute("media.owner")
     features = ["tempo", "key", "loudness", "onsets", "sections", "timeline", "waveform"]
-    features_key = factory.LazyAttribute(lambda job: ",".join(sorted(job.features)))
+    features_key = LazyAttribute(lambda job: ",".join(sorted(job.features)))
     engine_version = ENGINE_VERSION
-    audio_sha256 = factory.SelfAttribute("media.sha256")
-    audio_seconds = factory.SelfAttribute("media.duration_seconds")
+    audio_sha256 = SelfAttribute("media.sha256")
+    audio_seconds = SelfAttribute("media.duration_seconds")
     soft_time_limit = 120
     time_limit = 150

@@ -132,7 +132,7 @@ def test_json_download_holds_the_summary_and_the_arrays(browser: Client, user: U
     response = browser.get(reverse("analysis:job-download-json", args=[job.pk]))
     assert response["Content-Disposition"] == f'attachment; filename="analysis-{job.pk}.json"'
     data = json.loads(response.content)
-    assert data["tempo"] == job.result["tempo"]
+    assert data["tempo"] == job.summary["tempo"]
     assert len(data["timeline"]["rms"]) > 0
     assert len(data["waveform"]["min"]) > 0
 
@@ -146,7 +146,7 @@ def test_csv_download_has_one_row_per_frame(browser: Client, user: User) -> None
     assert "chroma_11" in header
     assert any(name.startswith("band_") for name in header)
     frame_rate = float(rows[2][0]) - float(rows[1][0])
-    assert len(rows) - 1 == pytest.approx(job.result["duration"] / frame_rate, abs=2)
+    assert len(rows) - 1 == pytest.approx(job.summary["duration"] / frame_rate, abs=2)
     assert all(len(row) == len(header) for row in rows)
 
 

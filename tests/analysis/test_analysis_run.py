@@ -35,11 +35,11 @@ def test_a_run_computes_the_audio_stores_the_arrays_and_captures_the_credits(use
     assert job.finished_at is not None
     assert job.processing_seconds is not None
     assert job.processing_seconds > 0
-    assert job.result["tempo"]["bpm"] == pytest.approx(120, rel=0.04)
-    assert (job.result["key"]["key"], job.result["key"]["scale"]) == ("C", "major")
-    assert job.result["duration"] == pytest.approx(6.0, abs=0.05)
-    assert "timeline" not in job.result
-    assert "waveform" not in job.result
+    assert job.summary["tempo"]["bpm"] == pytest.approx(120, rel=0.04)
+    assert (job.summary["key"]["key"], job.summary["key"]["scale"]) == ("C", "major")
+    assert job.summary["duration"] == pytest.approx(6.0, abs=0.05)
+    assert "timeline" not in job.summary
+    assert "waveform" not in job.summary
     with default_storage.open(job.arrays_key, "rb") as handle:
         arrays = json.loads(gzip.decompress(handle.read()))
     assert set(arrays) == {"timeline", "waveform"}

@@ -64,8 +64,8 @@ def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> 
     return media_id
 
 
-def _start(client: APIClient, media_id: int, **headers: str) -> int:
-    response = client.post("/api/v1/analyses/", {"media": media_id}, format="json", **headers)
+def _start(client: APIClient, media_id: int) -> int:
+    response = client.post("/api/v1/analyses/", {"media": media_id}, format="json")
     assert response.status_code == 202, response.content
     job_id: int = response.json()["id"]
     return job_id
@@ -153,9 +153,8 @@ def test_two_workers_never_run_the_same_job_twice_even_when_tasks_are_delivered_
         timeout=120,
         what="every job to end",
     )
-    logs = lambda: first.output() + second.output()  # noqa: E731
     wait_for(
-        lambda: logs().count("another delivery handled it") == 6,
+        lambda: (first.output() + second.output()).count("another delivery handled it") == 6,
         timeout=30,
         what="both duplicates of every task to be consumed",
     )

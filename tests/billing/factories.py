@@ -4,19 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-import factory
-
 from accounts.models import User
-from billing.models import PriceOverride
 from billing.services import credits_grant
-
-
-class PriceOverrideFactory(factory.django.DjangoModelFactory[PriceOverride]):
-    class Meta:
-        model = PriceOverride
-
-    feature = "analysis"
-    credits_per_minute = 2
 
 
 def fund(user: User, amount: int, **kwargs: object) -> None:

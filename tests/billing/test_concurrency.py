@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -102,12 +103,16 @@ def test_capture_and_release_racing_the_sweep_settle_each_reservation_once(
     for index, ref in enumerate(refs):
         if index % 2:
             workers.append(
-                lambda ref=ref: credits_capture(
-                    job_ref=ref, feature="analysis", amount=6, usage_quantity=300
+                partial(
+                    credits_capture,
+                    job_ref=ref,
+                    feature="analysis",
+                    amount=6,
+                    usage_quantity=300,
                 )
             )
         else:
-            workers.append(lambda ref=ref: credits_release(job_ref=ref, feature="analysis"))
+            workers.append(partial(credits_release, job_ref=ref, feature="analysis"))
     workers += [lambda: credits_release_stale(now=future) for _ in range(4)]
     results = race(workers)
 
@@ -138,9 +143,7 @@ def test_capture_and_release_racing_the_sweep_settle_each_reservation_once(
     assert ledger_reconcile().ok
 
 
-def test_first_movements_of_a_user_without_an_account_open_exactly_one(
-    postgres_url, user
-) -> None:
+def test_first_movements_of_a_user_without_an_account_open_exactly_one(postgres_url, user) -> None:
     results = race([lambda: credits_grant(user=user, amount=3, reason="race") for _ in range(12)])
     assert all(isinstance(r, Transfer) for r in results), results
     assert CreditAccount.objects.filter(user=user).count() == 1

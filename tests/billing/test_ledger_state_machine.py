@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from accounts.models import User
 from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
 from billing.selectors import ledger_reconcile
 from billing.services import (
@@ -29,7 +31,6 @@ from billing.services import (
     credits_reserve,
 )
 from tests.billing.factories import job_ref
-from tests.factories import UserFactory
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -37,7 +38,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.user = UserFactory()
+        self.user = User.objects.create_user(email=f"machine-{uuid.uuid4()}@example.com")
         self.started = timezone.now()
         self.clock = self.started
         self.granted = 0
@@ -61,7 +62,10 @@ class LedgerMachine(RuleBasedStateMachine):
         if expires_in_hours is not None:
             expires_at = max(self.clock, timezone.now()) + timedelta(hours=expires_in_hours)
         credits_grant(
-            user=self.user, amount=amount, reason="machine", expires_at=expires_at,
+            user=self.user,
+            amount=amount,
+            reason="machine",
+            expires_at=expires_at,
             priority=priority,
         )
         self.granted += amount
@@ -75,14 +79,20 @@ class LedgerMachine(RuleBasedStateMachine):
         available = self._available()
         ref = job_ref()
         expires_at = max(self.clock, timezone.now()) + timedelta(hours=ttl_hours)
+        refusal: InsufficientCredits | None = None
         try:
             credits_reserve(
-                user=self.user, amount=amount, feature="analysis", job_ref=ref,
+                user=self.user,
+                amount=amount,
+                feature="analysis",
+                job_ref=ref,
                 expires_at=expires_at,
             )
         except InsufficientCredits as refused:
+            refusal = refused
+        if refusal is not None:
             assert amount > available
-            assert refused.extra == {"required": amount, "available": available}
+            assert refusal.extra == {"required": amount, "available": available}
         else:
             assert amount <= available
             self.open[ref] = (amount, expires_at)
@@ -132,9 +142,9 @@ class LedgerMachine(RuleBasedStateMachine):
             or 0
         )
         assert account.debits_posted == self.captured + expired
-        remaining = CreditGrant.objects.filter(account=account).aggregate(
-            total=Sum("remaining")
-        )["total"]
+        remaining = CreditGrant.objects.filter(account=account).aggregate(total=Sum("remaining"))[
+            "total"
+        ]
         assert (remaining or 0) == account.available
 
     @invariant()

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from billing.models import PriceOverride
 from billing.pricing import credits_cost
 from billing.selectors import price_for
-from tests.billing.factories import PriceOverrideFactory
 
 
 @pytest.mark.parametrize(
@@ -43,12 +43,12 @@ def test_cost_refuses_a_feature_not_priced_by_duration() -> None:
 
 @pytest.mark.django_db
 def test_price_for_uses_the_admin_override_of_the_feature() -> None:
-    PriceOverrideFactory(feature="analysis", credits_per_minute=4)
+    PriceOverride.objects.create(feature="analysis", credits_per_minute=4)
     assert price_for("analysis", 61) == 8
     assert price_for("stem_separation", 61) == 6
 
 
 @pytest.mark.django_db
 def test_price_for_a_cache_hit_is_zero_even_with_an_override() -> None:
-    PriceOverrideFactory(feature="analysis", credits_per_minute=4)
+    PriceOverride.objects.create(feature="analysis", credits_per_minute=4)
     assert price_for("analysis", 61, cache_hit=True) == 0

@@ -257,11 +257,19 @@ def s3_storage(settings, s3_server: S3Server) -> S3Server:
     return s3_server
 
 
+@dataclass(frozen=True)
+class Clamd:
+    tcp_url: str
+    unix_url: str
+
+
 @pytest.fixture(scope="session")
-def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real clamd on loopback whose only signature is EICAR (written here)."""
-    clamd = shutil.which("clamd") or ("/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else "")
-    if not clamd:
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
+    """A real clamd on loopback and a Unix socket whose only signature is EICAR (written here)."""
+    binary = shutil.which("clamd") or (
+        "/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else ""
+    )
+    if not binary:
         _missing("ClamAV tests need clamd (scripts/ci-system-packages installs it)")
     root = tmp_path_factory.mktemp("clamd")
     database = root / "db"
@@ -275,6 +283,7 @@ def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "Foreground yes",
                 f"TCPSocket {port}",
                 "TCPAddr 127.0.0.1",
+                f"LocalSocket {root / 'clamd.sock'}",
                 f"DatabaseDirectory {database}",
                 f"PidFile {root / 'clamd.pid'}",
                 f"LogFile {root / 'clamd.log'}",
@@ -284,7 +293,7 @@ def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     )
     log = (root / "clamd.out").open("wb")
-    process = subprocess.Popen([clamd, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([binary, "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -299,7 +308,7 @@ def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 log.flush()
                 pytest.fail("clamd did not start:\n" + (root / "clamd.out").read_text())
             time.sleep(0.2)
-        yield f"tcp://127.0.0.1:{port}"
+        yield Clamd(tcp_url=f"tcp://127.0.0.1:{port}", unix_url=f"unix://{root / 'clamd.sock'}")
     finally:
         process.terminate()
         try:

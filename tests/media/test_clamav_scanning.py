@@ -6,15 +6,15 @@ import pytest
 
 from media.models import MediaFile, UploadRejection
 from tests.media.audio import EICAR, wav_with_extra_chunk
-from tests.media.conftest import MediaDirs, files_under, free_port
+from tests.media.conftest import Clamd, MediaDirs, files_under, free_port
 
 pytestmark = pytest.mark.slow
 
 
 def test_upload_with_eicar_hidden_in_a_valid_wav_is_refused_as_malware(
-    settings, clamd_url: str, upload, audio, media_dirs: MediaDirs
+    settings, clamd: Clamd, upload, audio, media_dirs: MediaDirs
 ):
-    settings.CLAMAV_URL = clamd_url
+    settings.CLAMAV_URL = clamd.tcp_url
     infected = wav_with_extra_chunk(audio["wav"], b"note", EICAR)
 
     response = upload("tone.wav", infected)
@@ -28,9 +28,9 @@ def test_upload_with_eicar_hidden_in_a_valid_wav_is_refused_as_malware(
 
 
 def test_upload_with_eicar_appended_after_the_wav_data_is_refused_as_malware(
-    settings, clamd_url: str, upload, audio, media_dirs: MediaDirs
+    settings, clamd: Clamd, upload, audio, media_dirs: MediaDirs
 ):
-    settings.CLAMAV_URL = clamd_url
+    settings.CLAMAV_URL = clamd.tcp_url
 
     response = upload("tone.wav", audio["wav"] + EICAR)
 
@@ -39,8 +39,8 @@ def test_upload_with_eicar_appended_after_the_wav_data_is_refused_as_malware(
     assert files_under(media_dirs.media_root) == []
 
 
-def test_a_clean_upload_passes_the_scan(settings, clamd_url: str, upload, audio):
-    settings.CLAMAV_URL = clamd_url
+def test_a_clean_upload_passes_the_scan(settings, clamd: Clamd, upload, audio):
+    settings.CLAMAV_URL = clamd.tcp_url
 
     response = upload("tone.opus", audio["opus"])
 
@@ -48,10 +48,21 @@ def test_a_clean_upload_passes_the_scan(settings, clamd_url: str, upload, audio)
     assert MediaFile.objects.get().status == MediaFile.Status.READY
 
 
+def test_the_scanner_can_be_reached_over_a_unix_socket(settings, clamd: Clamd, upload, audio):
+    settings.CLAMAV_URL = clamd.unix_url
+
+    clean = upload("tone.wav", audio["wav"])
+    infected = upload("tone.wav", wav_with_extra_chunk(audio["wav"], b"note", EICAR))
+
+    assert clean.status_code == 201
+    assert infected.status_code == 422
+    assert infected.json()["code"] == "malware_detected"
+
+
 def test_eicar_renamed_as_mp3_is_refused_by_sniffing_before_the_scan(
-    settings, clamd_url: str, upload
+    settings, clamd: Clamd, upload
 ):
-    settings.CLAMAV_URL = clamd_url
+    settings.CLAMAV_URL = clamd.tcp_url
 
     response = upload("song.mp3", EICAR)
 

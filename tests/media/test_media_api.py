@@ -105,3 +105,24 @@ def test_upload_honours_idempotency_keys(api_client: APIClient, audio):
     assert again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
     assert MediaFile.objects.count() == 1
+
+
+def test_reusing_an_idempotency_key_with_a_different_file_is_refused(api_client: APIClient, audio):
+    from tests.media.conftest import multipart
+
+    responses = []
+    for extension in ("wav", "flac"):
+        body, content_type = multipart("tone." + extension, audio[extension])
+        responses.append(
+            api_client.generic(
+                "POST",
+                "/api/v1/media/",
+                body,  # type: ignore[arg-type]  # Django sends bytes as is; the stub says str
+                content_type=content_type,
+                headers={"Idempotency-Key": "upload-2"},
+            )
+        )
+
+    assert [response.status_code for response in responses] == [201, 422]
+    assert responses[1].json()["code"] == "idempotency_key_reused"
+    assert MediaFile.objects.count() == 1

@@ -171,3 +171,14 @@ def test_upload_rejects_audio_with_an_absurd_sample_rate(upload, media_dirs, tmp
         upload("low.wav", path.read_bytes()), media_dirs, status=422, code="unsupported_audio"
     )
     assert "2000 Hz" in problem["detail"]
+
+
+def test_a_probe_that_runs_out_of_time_is_refused_as_undecodable_not_a_crash(
+    settings, upload, audio, media_dirs
+):
+    settings.PHONOGLYPH_PROBE_TIMEOUT_SECONDS = 0.001
+
+    problem = assert_refused(
+        upload("tone.flac", audio["flac"]), media_dirs, status=422, code="undecodable_audio"
+    )
+    assert "too long" in problem["detail"]

@@ -53,3 +53,12 @@ def test_upload_size_limit_settings_keep_request_bodies_out_of_memory(settings):
         "django.core.files.uploadhandler.TemporaryFileUploadHandler"
     ]
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE <= 1024 * 1024
+
+
+def test_upload_refuses_non_multipart_bodies_without_parsing_them(api_client):
+    response = api_client.post(
+        "/api/v1/media/", data='{"file": "' + "A" * 10000 + '"}', content_type="application/json"
+    )
+
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"

@@ -1,7 +1,10 @@
+# factory_boy declarations (Sequence, SubFactory, ...) are untyped functions.
+# mypy: disable-error-code="no-untyped-call"
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
 from factory.declarations import (
     LazyAttribute,
     LazyFunction,
@@ -10,7 +13,6 @@ from factory.declarations import (
     SubFactory,
 )
 from factory.django import DjangoModelFactory
-from django.utils import timezone
 
 from analysis.models import AnalysisJob
 from media.models import MediaFile

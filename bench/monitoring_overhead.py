@@ -1,0 +1,175 @@
+"""Latency overhead of monitoring on API calls: everything on versus everything off.
+
+"On" is Sentry at 100 % tracing posting to a loopback sink, PostHog posting to a loopback sink,
+the request monitor and its Prometheus histogram. "Off" is no Sentry client, no PostHog key and
+no request-monitoring middleware. Both run in this one process, in alternating rounds, against
+the same endpoints (a list and a detail), through Django's WSGI handler called in-process (the
+entry point Sentry instruments), so the numbers compare the application code path without
+network noise.
+
+Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 10] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+_workdir = tempfile.mkdtemp(prefix="phonoglyph-bench-")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ["DATABASE_URL"] = f"sqlite:///{_workdir}/bench.sqlite3"
+os.environ["SENTRY_DSN"] = ""
+os.environ["POSTHOG_API_KEY"] = ""
+
+import django  # noqa: E402
+
+django.setup()
+
+import sentry_sdk  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import RequestFactory, override_settings  # noqa: E402
+
+from accounts.services import api_key_create, user_create  # noqa: E402
+from monitoring import analytics  # noqa: E402
+from monitoring.sentry import sentry_init  # noqa: E402
+
+MONITORING_MIDDLEWARE = "monitoring.middleware.RequestMonitoringMiddleware"
+
+
+class Sink(BaseHTTPRequestHandler):
+    received = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        Sink.received += 1
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def monitoring_on(port: int) -> None:
+    sentry_init(
+        dsn=f"http://bench@127.0.0.1:{port}/1",
+        environment="bench",
+        release="bench",
+        traces_sample_rate=1.0,
+        base_dir=settings.BASE_DIR,
+    )
+    analytics.shutdown()
+    settings.POSTHOG_API_KEY = "phc_bench"
+    settings.POSTHOG_HOST = f"http://127.0.0.1:{port}"
+
+
+def monitoring_off() -> None:
+    sentry_sdk.flush(timeout=5)
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()
+    analytics.shutdown()
+    settings.POSTHOG_API_KEY = ""
+
+
+def timed(handler: WSGIHandler, path: str, auth: str, count: int) -> list[float]:
+    factory = RequestFactory()
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return None
+
+    samples = []
+    for _ in range(count):
+        environ = factory.get(path, HTTP_AUTHORIZATION=auth).environ
+        started = time.perf_counter()
+        body = b"".join(handler(environ, start_response))
+        samples.append(time.perf_counter() - started)
+        assert statuses[-1].startswith("200"), body
+    return samples
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200)
+    options = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    user = user_create(email="bench@example.org")
+    auth = f"Bearer {api_key_create(user=user, name='bench').raw}"
+    for index in range(5):
+        api_key_create(user=user, name=f"key {index}")
+
+    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    port = sink.server_address[1]
+
+    handler_on = WSGIHandler()
+    without_monitor = [m for m in settings.MIDDLEWARE if m != MONITORING_MIDDLEWARE]
+    with override_settings(MIDDLEWARE=without_monitor):
+        handler_off = WSGIHandler()
+
+    endpoints = {"list": "/api/v1/api-keys/", "detail": "/api/v1/me/"}
+    results: dict[tuple[str, str], list[float]] = {
+        (name, mode): [] for name in endpoints for mode in ("off", "on")
+    }
+    for handler in (handler_on, handler_off):
+        for path in endpoints.values():
+            timed(handler, path, auth, 50)
+
+    for round_index in range(options.rounds):
+        order = ("on", "off") if round_index % 2 == 0 else ("off", "on")
+        for mode in order:
+            if mode == "on":
+                monitoring_on(port)
+            else:
+                monitoring_off()
+            handler = handler_on if mode == "on" else handler_off
+            for name, path in endpoints.items():
+                results[(name, mode)] += timed(handler, path, auth, options.requests)
+    monitoring_off()
+
+    print(
+        f"{options.rounds} alternating rounds x {options.requests} requests per endpoint and mode;"
+        f" {Sink.received} posts reached the Sentry/PostHog sink"
+    )
+    print(f"{'endpoint':<8} {'mode':<4} {'p50 ms':>8} {'p95 ms':>8}")
+    for name in endpoints:
+        for mode in ("off", "on"):
+            values = results[(name, mode)]
+            print(
+                f"{name:<8} {mode:<4} {percentile(values, 0.5) * 1000:8.3f} "
+                f"{percentile(values, 0.95) * 1000:8.3f}"
+            )
+        for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+            off = percentile(results[(name, "off")], fraction)
+            on = percentile(results[(name, "on")], fraction)
+            overhead = 100 * (on / off - 1)
+            print(f"{name:<8} {label} overhead {overhead:+6.1f} % (on/off {on / off:.3f})")
+    ratios = [
+        percentile(results[(n, "on")], 0.5) / percentile(results[(n, "off")], 0.5)
+        for n in endpoints
+    ]
+    print(f"mean p50 ratio on/off: {statistics.mean(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()
