@@ -48,6 +48,9 @@ class AnalysisJob(models.Model):
     error_code = models.CharField(max_length=32, blank=True, db_index=True)
     error_message = models.CharField(max_length=500, blank=True)
     queued_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set once the broker accepted the task; a job left unpublished (broker down at commit
+    # time) is published again by the sweep instead of waiting forever.
+    published_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -26,6 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
 from analysis.engine import ENGINE_VERSION, FEATURES, AnalysisResult, EngineError, analyze
@@ -42,6 +43,7 @@ from billing.services import (
     credits_release,
     credits_release_stale,
     credits_reserve,
+    feature_usage_record_free,
 )
 from media.errors import StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
@@ -63,7 +65,11 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     StorageUnavailable,
 )
 
+# What publishing raises while the broker is unreachable.
+PUBLISH_ERRORS: tuple[type[Exception], ...] = (KombuOperationalError, ConnectionError, OSError)
 _PROGRESS_MIN_INTERVAL_SECONDS = 0.5
+# A job committed this long ago and still unpublished lost its publish to a broker outage.
+_REPUBLISH_AFTER_SECONDS = 30
 _FAILURE_MESSAGES = {
     "timeout": "The analysis took longer than its time limit for this audio duration.",
     "engine_crash": "The analysis engine stopped unexpectedly while processing this file.",
@@ -85,6 +91,7 @@ class TimeLimits:
 class SweepReport:
     timed_out: int
     crashed: int
+    republished: int
     reservations_released: int
 
 
@@ -119,8 +126,9 @@ def analysis_job_create(
     """Create a job for one of `user`'s media files and queue it, reserving its credits.
 
     A finished result for the same audio content, engine version and features is reused: the
-    job is created already succeeded and costs nothing. Raises UnknownFeature, the media
-    media selectors' 404 and 409, AudioTooLong and billing's InsufficientCredits (402).
+    job is created already succeeded and costs nothing (its usage is recorded at cost 0).
+    Raises UnknownFeature, the media selectors' 404 and 409, AudioTooLong and billing's
+    InsufficientCredits (402).
     """
     wanted = analysis_features_validate(features)
     media = media_get_ready_for_user(user=user, media_id=media_id)
@@ -148,19 +156,27 @@ def analysis_job_create(
     )
     if source is not None:
         now = timezone.now()
-        job = AnalysisJob.objects.create(
-            **fields,
-            status=AnalysisJob.Status.SUCCEEDED,
-            stage="done",
-            progress=100,
-            started_at=now,
-            finished_at=now,
-            processing_seconds=0.0,
-            reused_from=source.reused_from or source,
-            result=source.result,
-            arrays_key=source.arrays_key,
-            audio_analysis_key=source.audio_analysis_key,
-        )
+        with transaction.atomic():
+            job = AnalysisJob.objects.create(
+                **fields,
+                status=AnalysisJob.Status.SUCCEEDED,
+                stage="done",
+                progress=100,
+                started_at=now,
+                finished_at=now,
+                processing_seconds=0.0,
+                reused_from=source.reused_from or source,
+                result=source.result,
+                arrays_key=source.arrays_key,
+                audio_analysis_key=source.audio_analysis_key,
+            )
+            feature_usage_record_free(
+                user=user,
+                feature=CREDITS_FEATURE,
+                job_ref=job.job_ref,
+                usage_quantity=round(audio_seconds),
+                usage_unit="audio_seconds",
+            )
         _emit(job, "analysis_completed", processing_seconds=0.0, reused=True)
         return job
 
@@ -184,11 +200,22 @@ def analysis_job_create(
     return job
 
 
-def analysis_job_enqueue(*, job: AnalysisJob) -> None:
-    """Publish the job's task with time limits scaled to its audio duration."""
+def analysis_job_enqueue(*, job: AnalysisJob) -> bool:
+    """Publish the job's task with time limits scaled to its audio duration.
+
+    Returns False when the broker refused it; the job stays unpublished and the sweep retries.
+    """
     from analysis.tasks import analysis_job_run as task
 
-    task.apply_async(args=(job.pk,), soft_time_limit=job.soft_time_limit, time_limit=job.time_limit)
+    try:
+        task.apply_async(
+            args=(job.pk,), soft_time_limit=job.soft_time_limit, time_limit=job.time_limit
+        )
+    except PUBLISH_ERRORS:
+        logger.warning("analysis job %s could not be published; the sweep retries", job.pk)
+        return False
+    AnalysisJob.objects.filter(pk=job.pk).update(published_at=timezone.now())
+    return True
 
 
 def analysis_job_claim(*, job_id: int, worker_host: str) -> AnalysisJob | None:
@@ -269,7 +296,8 @@ class _Heartbeat(threading.Thread):
 def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
     """Run a queued job to its end: claim it, analyse its audio, store and charge the result.
 
-    A job that is not queued (finished, or held by another delivery) is left untouched.
+    A job that is not queued (finished, or held by another delivery) is left untouched. A job
+    whose result was computed meanwhile by another job over the same audio reuses it for free.
     Engine refusals and crashes end the job as failed with the engine's code and release its
     credits. Transient errors put the job back to queued and propagate for the caller's
     retry; Celery's SoftTimeLimitExceeded ends it as failed with `timeout`.
@@ -280,6 +308,8 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
     job = analysis_job_claim(job_id=job_id, worker_host=host)
     if job is None:
         logger.info("analysis job %s is not queued; another delivery handled it", job_id)
+        return
+    if _reuse_if_computed_meanwhile(job):
         return
     token = job_id_var.set(str(job.pk))
     heartbeat = _Heartbeat(job)
@@ -310,6 +340,40 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
     finally:
         heartbeat.stop()
         job_id_var.reset(token)
+
+
+def _reuse_if_computed_meanwhile(job: AnalysisJob) -> bool:
+    """Finish a just-claimed job from an identical job that succeeded while it was queued."""
+    source = analysis_job_reusable(
+        sha256=job.audio_sha256, engine_version=ENGINE_VERSION, features_key=job.features_key
+    )
+    if source is None:
+        return False
+    with transaction.atomic():
+        touched = AnalysisJob.objects.filter(_running(job)).update(
+            status=AnalysisJob.Status.SUCCEEDED,
+            stage="done",
+            progress=100,
+            finished_at=timezone.now(),
+            processing_seconds=0.0,
+            engine_version=ENGINE_VERSION,
+            reused_from_id=source.reused_from_id or source.pk,
+            result=source.result,
+            arrays_key=source.arrays_key,
+            audio_analysis_key=source.audio_analysis_key,
+        )
+        if touched != 1:
+            return True
+        _release(job)
+        feature_usage_record_free(
+            user=job.owner,
+            feature=CREDITS_FEATURE,
+            job_ref=job.job_ref,
+            usage_quantity=round(job.audio_seconds),
+            usage_unit="audio_seconds",
+        )
+    _emit(job, "analysis_completed", processing_seconds=0.0, reused=True)
+    return True
 
 
 def _analyse(job: AnalysisJob, progress: _Progress) -> AnalysisResult:
@@ -497,7 +561,8 @@ def _release(job: AnalysisJob) -> None:
 
 
 def analysis_jobs_sweep(*, now: datetime | None = None) -> SweepReport:
-    """Fail running jobs whose worker vanished, and release credits of jobs that are gone.
+    """Fail running jobs whose worker vanished, publish jobs the broker never accepted, and
+    release credits of jobs that are gone.
 
     A job running past its hard time limit plus the heartbeat allowance ends as `timeout`;
     one whose heartbeat stopped earlier ends as `engine_crash`. Each goes through
@@ -524,8 +589,19 @@ def analysis_jobs_sweep(*, now: datetime | None = None) -> SweepReport:
                 timed_out += 1
             else:
                 crashed += 1
+    unpublished = AnalysisJob.objects.filter(
+        status=AnalysisJob.Status.QUEUED,
+        published_at__isnull=True,
+        queued_at__lt=now - timedelta(seconds=_REPUBLISH_AFTER_SECONDS),
+    )
+    republished = sum(analysis_job_enqueue(job=job) for job in unpublished.iterator())
     released = credits_release_stale(is_job_alive=analysis_job_ref_is_alive)
-    return SweepReport(timed_out=timed_out, crashed=crashed, reservations_released=released)
+    return SweepReport(
+        timed_out=timed_out,
+        crashed=crashed,
+        republished=republished,
+        reservations_released=released,
+    )
 
 
 def analysis_job_ref_is_alive(job_ref: str) -> bool:

@@ -48,10 +48,11 @@ def analysis_job_run(self: Task[Any, Any], job_id: int) -> None:
 
 @shared_task(name="analysis.tasks.analysis_jobs_sweep")
 def analysis_jobs_sweep() -> dict[str, int]:
-    """Fail jobs whose worker vanished and release credits of jobs that are gone."""
+    """Fail jobs whose worker vanished, publish unpublished ones, release stranded credits."""
     report = services.analysis_jobs_sweep()
     return {
         "timed_out": report.timed_out,
         "crashed": report.crashed,
+        "republished": report.republished,
         "reservations_released": report.reservations_released,
     }

@@ -92,12 +92,12 @@ def real_clips() -> list[Clip]:
         bpm = entry.get("tempo_bpm") or entry.get("tempo_bpm_median_ibi")
         key = None
         key_text = str(entry.get("key", ""))
-        if " major" in key_text or " minor" in key_text:
-            tonic, scale = key_text.split()[:2]
-            key = (tonic, scale)
-        elif key_text.startswith("F (tonic F"):
+        if key_text.startswith("F (tonic F"):
             # The creator calls it blues/Dorian on F: a minor-mode tonic of F.
             key = ("F", "minor")
+        elif " major" in key_text or " minor" in key_text:
+            tonic, scale = key_text.split()[:2]
+            key = (tonic, scale)
         onsets: tuple[tuple[float, ...], ...] = ()
         if name.startswith("guitarset_"):
             strings = _read_column(notes / "guitarset_00_BN1-129-Eb_comp_note_onsets.csv")

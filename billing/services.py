@@ -4,9 +4,10 @@ Every service is one transaction. Each takes the user's `CreditAccount` row lock
 (`SELECT ... FOR UPDATE`) before it reads anything it decides on, so two movements of one
 account never interleave: that is what prevents lost updates (two reads of one balance both
 deciding to spend it), double settlement (a capture racing the expiry sweep) and double
-replay of an idempotency key. Locks are always taken in the same order, the user's account
-first and then the one system account the transfer touches, so two transactions can never
-wait on each other in a cycle. The CHECK constraints on `CreditAccount` are the backstop.
+replay of an idempotency key. Locks are always taken in the same order, the one user account
+first and then the system accounts in primary-key order (see `_ledger_transaction`), so two
+transactions can never wait on each other in a cycle. The CHECK constraints on
+`CreditAccount` are the backstop.
 
 Billing does not know what a job is: callers pass a `job_ref` string (e.g. "analysis:<uuid>")
 and a `feature`. A reservation is unique per (job_ref, feature), and so are its capture and
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -135,6 +138,38 @@ def _lock_account(pk: int) -> CreditAccount:
     return CreditAccount.objects.select_for_update().get(pk=pk)
 
 
+_postings: ContextVar[dict[int, dict[str, int]] | None] = ContextVar(
+    "billing_system_postings", default=None
+)
+
+
+@contextmanager
+def _ledger_transaction() -> Iterator[None]:
+    """Run one ledger change atomically.
+
+    Balance changes of system accounts (shared by every user) are collected and written at the
+    end, in primary-key order. Every transaction therefore locks its one user account first
+    and the system accounts last and always in the same order: without that, a reservation
+    (grants account, then revenue) and a capture (revenue, then grants) for two users could
+    each hold the row the other waits for, a deadlock. It also keeps the shared rows locked
+    for the shortest time.
+    """
+    if _postings.get() is not None:
+        with transaction.atomic():
+            yield
+        return
+    postings: dict[int, dict[str, int]] = {}
+    token = _postings.set(postings)
+    try:
+        with transaction.atomic():
+            yield
+            for pk in sorted(postings):
+                changes = {field: F(field) + delta for field, delta in postings[pk].items()}
+                CreditAccount.objects.filter(pk=pk).update(**changes)
+    finally:
+        _postings.reset(token)
+
+
 def _record(
     *,
     kind: TransferKind,
@@ -151,9 +186,8 @@ def _record(
 ) -> Transfer:
     """Append a transfer and move both accounts' balances by it.
 
-    Assumes the user account side is locked. Balances move by F() expressions, so the system
-    account (shared by every user) is updated in place under its row lock and never from a
-    value read earlier.
+    Assumes the user account side is locked. Balances move by F() expressions, never from a
+    value read earlier; the system side is posted when the ledger transaction ends.
     """
     transfer = Transfer.objects.create(
         kind=kind,
@@ -169,28 +203,29 @@ def _record(
         actor=actor,
     )
     if kind == TransferKind.RESERVE:
-        debit_change = {"debits_pending": F("debits_pending") + amount}
-        credit_change = {"credits_pending": F("credits_pending") + amount}
+        debit_change = {"debits_pending": amount}
+        credit_change = {"credits_pending": amount}
     elif kind == TransferKind.CAPTURE:
-        debit_change = {
-            "debits_pending": F("debits_pending") - amount,
-            "debits_posted": F("debits_posted") + amount,
-        }
-        credit_change = {
-            "credits_pending": F("credits_pending") - amount,
-            "credits_posted": F("credits_posted") + amount,
-        }
+        debit_change = {"debits_pending": -amount, "debits_posted": amount}
+        credit_change = {"credits_pending": -amount, "credits_posted": amount}
     elif kind == TransferKind.RELEASE:
-        debit_change = {"debits_pending": F("debits_pending") - amount}
-        credit_change = {"credits_pending": F("credits_pending") - amount}
+        debit_change = {"debits_pending": -amount}
+        credit_change = {"credits_pending": -amount}
     else:
-        debit_change = {"debits_posted": F("debits_posted") + amount}
-        credit_change = {"credits_posted": F("credits_posted") + amount}
-    # User account first, then the system account: the same order in every service.
-    first, second = (debit, credit) if debit.kind == AccountKind.USER else (credit, debit)
-    for account in (first, second):
-        change = debit_change if account is debit else credit_change
-        CreditAccount.objects.filter(pk=account.pk).update(**change)
+        debit_change = {"debits_posted": amount}
+        credit_change = {"credits_posted": amount}
+    postings = _postings.get()
+    if postings is None:
+        raise RuntimeError("Ledger transfers are recorded inside _ledger_transaction().")
+    for account, change in ((debit, debit_change), (credit, credit_change)):
+        if account.kind == AccountKind.USER:
+            CreditAccount.objects.filter(pk=account.pk).update(
+                **{field: F(field) + delta for field, delta in change.items()}
+            )
+        else:
+            posting = postings.setdefault(account.pk, {})
+            for field, delta in change.items():
+                posting[field] = posting.get(field, 0) + delta
     return transfer
 
 
@@ -360,7 +395,7 @@ def _grant(
         raise ValueError("A grant cannot expire in the past.")
     key = idempotency_key or f"{kind}:{uuid.uuid4()}"
     fingerprint = f"user={user.pk};amount={amount};kind={kind}"
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_user_account(user)
         replayed = _replay(account=account, key=key, operation=kind, fingerprint=fingerprint)
         if replayed is not None and replayed.transfer is not None:
@@ -423,7 +458,7 @@ def credits_grant(
 
 def credit_account_open(*, user: User) -> CreditAccount:
     """Open `user`'s credit account and grant the sign-up bonus once; safe to call again."""
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_user_account(user)
         bonus = int(settings.PHONOGLYPH_SIGNUP_BONUS_CREDITS)
         if bonus > 0:
@@ -530,7 +565,7 @@ def credits_reserve(
     key = idempotency_key or f"reserve:{feature}:{job_ref}"
     fingerprint = f"amount={amount};feature={feature};job_ref={job_ref}"
     refusal: InsufficientCredits | None = None
-    with transaction.atomic():
+    with _ledger_transaction():
         # The lock serializes every movement of this account: without it, two reservations
         # could both read the same available balance and together overspend it.
         account = _lock_user_account(user)
@@ -541,8 +576,8 @@ def credits_reserve(
             job_ref=job_ref, feature=feature, kind=TransferKind.RESERVE
         ).exists():
             raise JobAlreadyReserved(f"{job_ref} already holds a {feature} reservation.")
-        _expire_due_grants(account=account, now=now)
-        account.refresh_from_db()
+        if _expire_due_grants(account=account, now=now)[1]:
+            account.refresh_from_db()
         if account.available < amount:
             refusal = _insufficient(required=amount, available=account.available)
             _store_refusal(
@@ -666,7 +701,7 @@ def credits_capture(
     if amount is not None and not 0 <= amount <= reservation.amount:
         raise ValueError(f"Capture must be between 0 and the reserved {reservation.amount}.")
     captured = reservation.amount if amount is None else amount
-    with transaction.atomic():
+    with _ledger_transaction():
         # Under the lock, exactly one of a capture and a release (or the expiry sweep) sees
         # the reservation unsettled; the other sees its settlement and does nothing.
         account = _lock_account(reservation.debit_account_id)
@@ -731,7 +766,7 @@ def credits_release(*, job_ref: str, feature: str, reason: str = "") -> Settleme
     reservation = _reservation(job_ref=job_ref, feature=feature)
     if reservation is None:
         return Settlement(job_ref=job_ref, feature=feature, captured=0, released=0, replayed=True)
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_account(reservation.debit_account_id)
         reservation.debit_account = account
         settled = _settled(reservation)
@@ -748,7 +783,7 @@ def credits_release(*, job_ref: str, feature: str, reason: str = "") -> Settleme
 
 
 def _release_if_open(reservation: Transfer, memo: str) -> bool:
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_account(reservation.debit_account_id)
         reservation.debit_account = account
         if _settled(reservation) is not None:
@@ -799,7 +834,7 @@ def credits_expire(*, now: datetime | None = None) -> ExpiryResult:
     grants = 0
     credits = 0
     for account_id in list(account_ids):
-        with transaction.atomic():
+        with _ledger_transaction():
             account = _lock_account(account_id)
             expired_grants, expired_credits = _expire_due_grants(account=account, now=moment)
         grants += expired_grants
@@ -831,7 +866,7 @@ def credits_refund(
     refund_amount = capture.amount if amount is None else amount
     if not 0 < refund_amount <= capture.amount:
         raise ValueError(f"A refund must be between 1 and the captured {capture.amount}.")
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_account(capture.debit_account_id)
         existing = Transfer.objects.filter(
             job_ref=job_ref, feature=feature, kind=TransferKind.REFUND
@@ -890,7 +925,7 @@ def credits_adjust(
     key = idempotency_key or f"adjustment:{uuid.uuid4()}"
     fingerprint = f"user={user.pk};amount={amount}"
     refusal: InsufficientCredits | None = None
-    with transaction.atomic():
+    with _ledger_transaction():
         account = _lock_user_account(user)
         replayed = _replay(
             account=account, key=key, operation="adjustment", fingerprint=fingerprint
@@ -920,8 +955,8 @@ def credits_adjust(
                 movement="granted", event="credits_granted", user_id=user.pk, amount=amount
             )
         else:
-            _expire_due_grants(account=account, now=now)
-            account.refresh_from_db()
+            if _expire_due_grants(account=account, now=now)[1]:
+                account.refresh_from_db()
             if account.available < -amount:
                 refusal = _insufficient(required=-amount, available=account.available)
                 _store_refusal(

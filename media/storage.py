@@ -7,6 +7,7 @@ objects through short-lived SigV4 presigned URLs.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +21,8 @@ from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
 from media.errors import StorageUnavailable
+
+logger = logging.getLogger(__name__)
 
 # Failures of the storage backend itself (disk, network, S3 refusing us), as opposed to bugs.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, ClientError)
@@ -46,6 +49,7 @@ def storage_save(*, key: str, content: File[Any], content_type: str) -> None:
     try:
         saved = default_storage.save(key, content)
     except STORAGE_ERRORS as error:
+        logger.exception("storage backend failed for %s", key)
         raise StorageUnavailable("The file could not be stored. Try again later.") from error
     if saved != key:
         # Keys are random, so a different name means the backend renamed around a collision
@@ -59,6 +63,7 @@ def storage_delete(*, key: str) -> None:
     try:
         default_storage.delete(key)
     except STORAGE_ERRORS as error:
+        logger.exception("storage backend failed for %s", key)
         raise StorageUnavailable("The file could not be deleted. Try again later.") from error
 
 
@@ -96,6 +101,7 @@ def storage_download_to(*, key: str, fileobj: IO[bytes]) -> None:
     try:
         remote.bucket.download_fileobj(remote._normalize_name(key), fileobj)
     except STORAGE_ERRORS as error:
+        logger.exception("storage backend failed for %s", key)
         raise StorageUnavailable("The stored file could not be fetched.") from error
 
 
@@ -108,6 +114,7 @@ def storage_download_response(*, key: str, filename: str, content_type: str) -> 
     try:
         stream = default_storage.open(key, "rb")
     except STORAGE_ERRORS as error:
+        logger.exception("storage backend failed for %s", key)
         raise StorageUnavailable("The stored file could not be read.") from error
     return FileResponse(
         stream, as_attachment=True, filename=filename or "audio", content_type=content_type

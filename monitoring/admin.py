@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -37,7 +38,8 @@ class AlertRuleAdmin(admin.ModelAdmin[AlertRule]):
 
 
 def _staff(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - admin views only run for staff users
+    if not isinstance(request.user, User):
+        raise PermissionDenied
     return request.user
 
 

@@ -295,9 +295,13 @@ PHONOGLYPH_MAX_UPLOAD_BYTES: int = env.int("PHONOGLYPH_MAX_UPLOAD_BYTES", defaul
 PHONOGLYPH_MAX_DURATION_SECONDS: int = env.int("PHONOGLYPH_MAX_DURATION_SECONDS", default=1800)
 PHONOGLYPH_USER_QUOTA_BYTES: int = env.int("PHONOGLYPH_USER_QUOTA_BYTES", default=2 * 1024**3)
 PHONOGLYPH_UPLOADS_PER_HOUR: int = env.int("PHONOGLYPH_UPLOADS_PER_HOUR", default=10)
-PHONOGLYPH_PROBE_TIMEOUT_SECONDS: float = env.float("PHONOGLYPH_PROBE_TIMEOUT_SECONDS", default=20.0)
+PHONOGLYPH_PROBE_TIMEOUT_SECONDS: float = env.float(
+    "PHONOGLYPH_PROBE_TIMEOUT_SECONDS", default=20.0
+)
 CLAMAV_URL: str = env.str("CLAMAV_URL", default="")
 CLAMAV_TIMEOUT_SECONDS: float = env.float("CLAMAV_TIMEOUT_SECONDS", default=60.0)
+# S3-compatible servers (MinIO, SeaweedFS) usually need "path"; empty lets boto3 choose.
+AWS_S3_ADDRESSING_STYLE: str | None = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
 # Uploads stream to disk, never into memory; only small non-file form fields are held in RAM.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
@@ -476,17 +480,15 @@ PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS: int = env.int(
 PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS: float = env.float(
     "PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS", default=5.0
 )
-_monitoring_beat = {
-    "monitoring-alerts-evaluate": {
-        "task": "monitoring.tasks.alerts_evaluate",
-        "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
-    },
-    "monitoring-notifications-deliver": {
-        "task": "monitoring.tasks.notifications_deliver",
-        "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
-    },
-}
-if "CELERY_BEAT_SCHEDULE" in vars():
-    CELERY_BEAT_SCHEDULE.update(_monitoring_beat)
-else:
-    CELERY_BEAT_SCHEDULE = _monitoring_beat
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "monitoring-alerts-evaluate": {
+            "task": "monitoring.tasks.alerts_evaluate",
+            "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
+        },
+        "monitoring-notifications-deliver": {
+            "task": "monitoring.tasks.notifications_deliver",
+            "schedule": float(PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS),
+        },
+    }
+)

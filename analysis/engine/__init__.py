@@ -12,6 +12,7 @@ from analysis.engine.decode import (
 from analysis.engine.errors import EngineError
 from analysis.engine.pipeline import ENGINE_VERSION, FEATURES, analyze
 from analysis.engine.results import AnalysisResult
+from analysis.engine.spotify import to_audio_analysis
 
 __all__ = [
     "ALLOWED_INPUT_FORMATS",
@@ -24,4 +25,5 @@ __all__ = [
     "iter_pcm_blocks",
     "probe_audio",
     "sniff_audio_format",
+    "to_audio_analysis",
 ]

@@ -64,17 +64,3 @@ def es_loudness_ebur128(stereo: FloatArray, sample_rate: int) -> tuple[float, fl
     algorithm = es.LoudnessEBUR128(sampleRate=float(sample_rate))
     _, _, integrated, loudness_range = algorithm(np.ascontiguousarray(stereo, dtype=np.float32))
     return float(integrated), float(loudness_range)
-
-
-def key_from_chroma(chroma_c_based: FloatArray) -> tuple[str, str, float] | None:
-    """Key of a 12-bin chroma vector indexed from C; None when the vector is all zeros.
-
-    Essentia's Key expects a profile indexed from A, hence the rotation.
-    """
-    values = np.asarray(chroma_c_based, dtype=np.float32)
-    if not np.any(values > 0):
-        return None
-    from_a = np.roll(values, -9)
-    key, scale, strength, _ = es.Key(profileType="bgate", pcpSize=12)(from_a)
-    name = {"A#": "Bb", "D#": "Eb", "G#": "Ab", "Db": "C#", "Gb": "F#"}.get(str(key), str(key))
-    return name, str(scale), float(strength)

@@ -22,12 +22,13 @@ import signal
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+import numpy.typing as npt
 
 from analysis.engine.errors import EngineError
 
@@ -299,7 +300,7 @@ def iter_pcm_blocks(
     block_seconds: float = 10.0,
     timeout: float | None = None,
     max_seconds: float | None = None,
-) -> Iterator[np.ndarray]:
+) -> Generator[npt.NDArray[np.float32], None, None]:
     """Stream float32 PCM blocks of shape ``(frames, channels)`` from the locked-down child.
 
     Every block but the last holds exactly ``round(block_seconds * sample_rate)`` frames.
@@ -366,5 +367,5 @@ def _kill_on_deadline(proc: subprocess.Popen[bytes], expired: threading.Event) -
         proc.kill()
 
 
-def _to_frames(raw: bytes, channels: int) -> np.ndarray:
+def _to_frames(raw: bytes, channels: int) -> npt.NDArray[np.float32]:
     return np.frombuffer(raw, dtype="<f4").reshape(-1, channels).astype(np.float32, copy=True)

@@ -102,7 +102,7 @@ def _dct_matrix() -> FloatArray:
     k = np.arange(MFCC_COEFFICIENTS)[:, None]
     basis = np.cos(np.pi * k * (2 * n + 1) / (2 * _MEL_BANDS)) * np.sqrt(2.0 / _MEL_BANDS)
     basis[0] /= np.sqrt(2.0)
-    return basis.astype(np.float32)
+    return np.asarray(basis, dtype=np.float32)
 
 
 _LOW_BINS = int(np.searchsorted(_FREQS, LOW_BAND_MAX_HZ))
@@ -114,7 +114,7 @@ _DCT = _dct_matrix()
 
 
 def frame_rms(frames: FloatArray) -> FloatArray:
-    return np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)).astype(np.float32)
+    return np.asarray(np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1)), np.float32)
 
 
 def magnitude_spectra(frames: FloatArray) -> FloatArray:
@@ -131,7 +131,7 @@ def spectral_centroid(spectra: FloatArray) -> FloatArray:
 
 
 def log_spectra(spectra: FloatArray) -> FloatArray:
-    return np.log1p(_FLUX_LOG_GAIN * spectra).astype(np.float32)
+    return np.asarray(np.log1p(_FLUX_LOG_GAIN * spectra), dtype=np.float32)
 
 
 def spectral_flux(log_spec: FloatArray, previous: FloatArray | None) -> FloatArray:
@@ -146,7 +146,7 @@ def spectral_flux(log_spec: FloatArray, previous: FloatArray | None) -> FloatArr
     widened = np.maximum(reference, np.roll(reference, 1, axis=1))
     widened = np.maximum(widened, np.roll(reference, -1, axis=1))
     rise = np.clip(log_spec - widened, 0.0, None)
-    return rise.sum(axis=1).astype(np.float32)
+    return np.asarray(rise.sum(axis=1), dtype=np.float32)
 
 
 def chroma(spectra: FloatArray) -> FloatArray:
@@ -160,12 +160,12 @@ def chroma(spectra: FloatArray) -> FloatArray:
 def band_rms(spectra: FloatArray) -> FloatArray:
     """RMS amplitude (full scale = 1) of the spectrum inside each of the eight bands."""
     power = np.square(spectra) @ _BANDS.T
-    return np.sqrt(power / 2.0).astype(np.float32)
+    return np.asarray(np.sqrt(power / 2.0), dtype=np.float32)
 
 
 def mfcc(spectra: FloatArray) -> FloatArray:
     mel_energy = np.square(spectra) @ _MELS.T
-    return (np.log(mel_energy + _LOG_FLOOR) @ _DCT.T).astype(np.float32)
+    return np.asarray(np.log(mel_energy + _LOG_FLOOR) @ _DCT.T, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class FrameAnalyzer:
 
     def __init__(self, *, with_spectral: bool = True) -> None:
         self._with_spectral = with_spectral
-        self._pending = np.zeros(FRAME_SIZE // 2, dtype=np.float32)
+        self._pending: FloatArray = np.zeros(FRAME_SIZE // 2, dtype=np.float32)
         self._previous_log: FloatArray | None = None
         self._samples_seen = 0
         self._frames_done = 0

@@ -131,9 +131,9 @@ class LoudnessMeter:
             (IirFilter(shelf_b, shelf_a), IirFilter(hp_b, hp_a)) for _ in range(channels)
         ]
         self._subblock = round(sample_rate * SUBBLOCK_SECONDS)
-        self._pending = np.zeros((0, channels), dtype=np.float32)
+        self._pending: FloatArray = np.zeros((0, channels), dtype=np.float32)
         self._powers: list[FloatArray] = []
-        self._peak_tail = np.zeros((0, channels), dtype=np.float32)
+        self._peak_tail: FloatArray = np.zeros((0, channels), dtype=np.float32)
         self._true_peak = 0.0
 
     def push(self, block: FloatArray) -> None:
@@ -174,7 +174,7 @@ def block_powers(subblock_power: FloatArray, length: int) -> npt.NDArray[np.floa
     if subblock_power.size < length:
         return np.zeros(0, dtype=np.float64)
     cumulative = np.concatenate([[0.0], np.cumsum(subblock_power, dtype=np.float64)])
-    return (cumulative[length:] - cumulative[:-length]) / length
+    return np.asarray((cumulative[length:] - cumulative[:-length]) / length, dtype=np.float64)
 
 
 def _lufs_array(power: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

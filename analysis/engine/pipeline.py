@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -152,9 +153,9 @@ def _describe(
     decimator: tonal.Decimator | None,
     peaks: WaveformBuilder | None,
     report: ProgressCallback,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     rate = frame_features.FRAME_RATE
-    described: dict[str, object] = {}
+    described: dict[str, Any] = {}
     events: list[Event] = []
     frames = frame_analyzer.finish() if frame_analyzer is not None else None
     if frames is not None and "tempo" in wanted:
@@ -177,14 +178,6 @@ def _describe(
         onsets = tuple(Onset(float(t), float(s)) for t, s in zip(times, strengths, strict=True))
         described["onsets"] = onsets
         events += [Event(o.t, "onset", o.strength) for o in onsets]
-    if frames is not None and "sections" in wanted:
-        report("structure", 88)
-        spans = tuple(
-            SectionSpan(s.start, s.end, s.novelty)
-            for s in structure.find_sections(frames.mfcc, rate, duration)
-        )
-        described["sections"] = spans
-        events += [Event(s.start, "section", s.novelty) for s in spans if s.novelty is not None]
     summary = meter.finish() if meter is not None else None
     if summary is not None:
         loudness_peaks = find_loudness_peaks(summary.subblock_power, summary.integrated_lufs)
@@ -209,10 +202,19 @@ def _describe(
                 else None
             ),
         )
-    if decimator is not None:
-        report("key", 94)
-        estimate = tonal.estimate_key(decimator.finish())
+    key_signal = decimator.finish() if decimator is not None else None
+    if key_signal is not None:
+        report("key", 86)
+        estimate = tonal.estimate_key(key_signal)
         described["key"] = Key(estimate.key, estimate.scale, estimate.strength)
+    if frames is not None and "sections" in wanted:
+        report("structure", 88)
+        spans = tuple(
+            SectionSpan(s.start, s.end, s.novelty, _section_key(key_signal, s.start, s.end))
+            for s in structure.find_sections(frames.mfcc, rate, duration)
+        )
+        described["sections"] = spans
+        events += [Event(s.start, "section", s.novelty) for s in spans if s.novelty is not None]
     if peaks is not None:
         waveform = peaks.finish()
         described["waveform"] = Waveform(
@@ -220,6 +222,26 @@ def _describe(
         )
     described["events"] = tuple(sorted(events, key=lambda e: (e.t, e.type)))
     return described
+
+
+def _section_key(
+    key_signal: npt.NDArray[np.float32] | None, start: float, end: float
+) -> Key | None:
+    """The section's key from its whole stretch of the key signal, with its measured strength.
+
+    The mean frame chroma of a section read the wrong key on real recordings (F major for
+    sections of a piece in E minor); the track's own estimator on the section's audio does not
+    have that problem.
+    """
+    if key_signal is None:
+        return None
+    first, last = round(start * tonal.KEY_SAMPLE_RATE), round(end * tonal.KEY_SAMPLE_RATE)
+    segment = key_signal[first:last]
+    if segment.size < 2 * tonal.KEY_FRAME_SIZE or not np.any(segment):
+        # A silent section has no key; that is a fact about the section, not a failure.
+        return None
+    estimate = tonal.estimate_key(segment)
+    return Key(estimate.key, estimate.scale, estimate.strength)
 
 
 def describe_tempo(

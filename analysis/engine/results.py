@@ -66,6 +66,9 @@ class SectionSpan:
     start: float
     end: float
     novelty: float | None
+    # The section's own key, by the same estimator as the track's key on the section's audio;
+    # None when the key feature was not requested.
+    key: Key | None = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +172,7 @@ class AnalysisResult:
                 {"t": round(o.t, 3), "strength": round(o.strength, 3)} for o in self.onsets
             ]
         if self.sections is not None:
-            data["sections"] = [
-                {"start": round(s.start, 3), "end": round(s.end, 3)} for s in self.sections
-            ]
+            data["sections"] = [_section_dict(s) for s in self.sections]
         if self.timeline is not None:
             data["timeline"] = self.timeline.to_dict()
         if self.waveform is not None:
@@ -185,3 +186,12 @@ class AnalysisResult:
             for e in self.events
         ]
         return data
+
+
+def _section_dict(section: SectionSpan) -> dict[str, Any]:
+    data: dict[str, Any] = {"start": round(section.start, 3), "end": round(section.end, 3)}
+    if section.key is not None:
+        data["key"] = section.key.key
+        data["scale"] = section.key.scale
+        data["key_strength"] = round(section.key.strength, 3)
+    return data

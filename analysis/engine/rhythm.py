@@ -88,7 +88,7 @@ def tempo_salience(envelope: Float64Array, frame_rate: float) -> tuple[Float64Ar
         lags = 60.0 * frame_rate / bpms * multiple
         inside = lags < correlation.size - 1
         salience[inside] += np.interp(lags[inside], lag_axis, correlation)
-    return bpms, np.clip(salience, 0.0, None)
+    return np.asarray(bpms, dtype=np.float64), np.clip(salience, 0.0, None)
 
 
 def grid_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> float:

@@ -10,8 +10,9 @@ Every value is derived from the measured result (see ``docs/audio-analysis.md``)
 * ``sections``: the structural sections; ``confidence`` is the boundary novelty (null for
   the first section, which has no boundary before it). ``loudness`` is the mean momentary loudness
   (LUFS) inside; ``tempo`` is 60 / median inter-beat interval inside (confidence: the global
-  tempo confidence); ``key``/``mode`` come from Essentia's Key on the section's mean chroma
-  (confidence: its strength, used for both); ``time_signature`` is the estimated meter.
+  tempo confidence); ``key``/``mode`` are the section's own key, estimated like the track's
+  key on the section's audio (confidence: its strength, used for both; -1 and 0 for a silent
+  section, as Spotify marks "no key detected"); ``time_signature`` is the estimated meter.
 * ``segments``: onset to next onset. Loudness values are frame RMS in dBFS (start, max, time of
   max relative to the segment start, end); ``pitches`` is the mean chroma scaled so its
   largest bin is 1; ``timbre`` is the mean of MFCC 0-11 (coefficient 0 is log energy, like
@@ -30,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine._essentia import key_from_chroma
 from analysis.engine.errors import EngineError
 from analysis.engine.frames import PITCH_CLASSES
 from analysis.engine.results import AnalysisResult, Tempo, Timeline
@@ -117,8 +117,7 @@ def to_audio_analysis(result: AnalysisResult) -> dict[str, Any]:
         frames = _frame_range(timeline, section.start, section.end)
         inside = [b for b in beats if section.start <= b < section.end]
         section_tempo = 60.0 / float(np.median(np.diff(inside))) if len(inside) > 2 else tempo.bpm
-        mean_chroma = timeline.chroma[frames].mean(axis=0)
-        section_key = key_from_chroma(mean_chroma)
+        section_key = section.key
         loud = momentary[frames] if momentary is not None else np.array([np.nan])
         loud = loud[np.isfinite(loud)]
         section_views.append(
@@ -129,10 +128,10 @@ def to_audio_analysis(result: AnalysisResult) -> dict[str, Any]:
                 "loudness": _finite(float(loud.mean())) if loud.size else None,
                 "tempo": round(section_tempo, 3),
                 "tempo_confidence": round(tempo.confidence, 3),
-                "key": PITCH_CLASSES.index(section_key[0]) if section_key else -1,
-                "key_confidence": round(section_key[2], 3) if section_key else 0.0,
-                "mode": (1 if section_key[1] == "major" else 0) if section_key else -1,
-                "mode_confidence": round(section_key[2], 3) if section_key else 0.0,
+                "key": PITCH_CLASSES.index(section_key.key) if section_key else -1,
+                "key_confidence": round(section_key.strength, 3) if section_key else 0.0,
+                "mode": (1 if section_key.scale == "major" else 0) if section_key else -1,
+                "mode_confidence": round(section_key.strength, 3) if section_key else 0.0,
                 "time_signature": tempo.beats_per_bar,
                 "time_signature_confidence": round(meter_confidence, 3),
             }

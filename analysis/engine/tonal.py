@@ -40,7 +40,7 @@ def _lowpass_taps() -> npt.NDArray[np.float64]:
     cutoff = 0.9 / _DECIMATION
     n = np.arange(_FILTER_TAPS) - (_FILTER_TAPS - 1) / 2
     taps = cutoff * np.sinc(cutoff * n) * np.blackman(_FILTER_TAPS)
-    return taps / taps.sum()
+    return np.asarray(taps / taps.sum(), dtype=np.float64)
 
 
 _TAPS = _lowpass_taps().astype(np.float32)
@@ -50,7 +50,7 @@ class Decimator:
     """Streams 44.1 kHz mono blocks into one 11.025 kHz array, filtering across block edges."""
 
     def __init__(self) -> None:
-        self._history = np.zeros(_FILTER_TAPS - 1, dtype=np.float32)
+        self._history: FloatArray = np.zeros(_FILTER_TAPS - 1, dtype=np.float32)
         self._phase = 0
         self._parts: list[FloatArray] = []
 

@@ -128,3 +128,24 @@ def test_cancelling_a_finished_job_is_refused_with_409(user: User) -> None:
     response = client.post(f"/api/v1/analyses/{job.pk}/cancel/")
     assert response.status_code == 409
     assert response.json()["code"] == "analysis_finished"
+
+
+def test_a_queued_job_whose_audio_was_analysed_meanwhile_reuses_that_result_for_free(
+    user: User,
+) -> None:
+    give_credits(user, 10)
+    first_media = MediaFileFactory.create(owner=user)
+    second_media = MediaFileFactory.create(owner=user)
+    assert first_media.sha256 == second_media.sha256
+    first = analysis_job_create(user=user, media_id=first_media.pk, features=["tempo"])
+    second = analysis_job_create(user=user, media_id=second_media.pk, features=["tempo"])
+    assert CreditAccount.objects.get(user=user).available == 8
+    analysis_job_run(job_id=first.pk, worker_host="worker-a")
+    analysis_job_run(job_id=second.pk, worker_host="worker-b")
+    second.refresh_from_db()
+    assert (second.status, second.reused_from_id) == ("succeeded", first.pk)
+    assert second.result == AnalysisJob.objects.get(pk=first.pk).result
+    assert Transfer.objects.filter(kind="capture").count() == 1
+    assert Transfer.objects.filter(kind="release", job_ref=second.job_ref).count() == 1
+    assert FeatureUsage.objects.get(job_ref=second.job_ref).cost == 0
+    assert CreditAccount.objects.get(user=user).available == 9

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from analysis.engine import FEATURES
 from analysis.models import AnalysisJob
-from billing.models import CreditAccount, Transfer
+from billing.models import CreditAccount, FeatureUsage, Transfer
 from tests.analysis.conftest import give_credits
 from tests.analysis.factories import AnalysisJobFactory, MediaFileFactory
 
@@ -137,6 +137,8 @@ def test_a_finished_result_for_the_same_audio_is_reused_for_free(
     assert body["result"] == earlier.result
     assert _available(user) == 10
     assert not Transfer.objects.filter(kind="reserve").exists()
+    usage = FeatureUsage.objects.get(job_ref=f"analysis:{body['id']}")
+    assert (usage.cost, usage.quantity) == (0, 6)
 
 
 def test_list_and_detail_show_only_the_callers_jobs(

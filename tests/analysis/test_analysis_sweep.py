@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 from celery.exceptions import TimeLimitExceeded
 from django.utils import timezone
 
@@ -76,3 +77,24 @@ def test_a_hard_time_limit_kill_ends_the_job_as_timeout_at_once(user: User) -> N
     job.refresh_from_db()
     assert (job.status, job.error_code) == ("failed", "timeout")
     assert CreditAccount.objects.get(user=user).available == 10
+
+
+def test_a_job_the_broker_never_accepted_is_published_by_the_sweep(
+    user: User, redis_url: str
+) -> None:
+    give_credits(user, 10)
+    client = redis.Redis.from_url(redis_url)
+    client.delete("analysis")
+    # Created inside the test's transaction, so its on-commit publish never happened: the
+    # same state as a publish refused by a broker outage.
+    job = analysis_job_create(
+        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+    )
+    assert job.published_at is None
+    AnalysisJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=2))
+    assert analysis_jobs_sweep().republished == 1
+    job.refresh_from_db()
+    assert job.published_at is not None
+    assert client.llen("analysis") == 1
+    assert analysis_jobs_sweep().republished == 0
+    client.delete("analysis")

@@ -163,3 +163,23 @@ def test_two_workers_never_run_the_same_job_twice_even_when_tasks_are_delivered_
         assert Transfer.objects.filter(kind="capture", job_ref=job.job_ref).count() == 1
         assert FeatureUsage.objects.filter(job_ref=job.job_ref).count() == 1
     assert CreditAccount.objects.get(user=user).available == 20 - 3
+
+
+def test_a_job_over_its_time_limit_ends_failed_with_timeout_and_is_not_charged(
+    start_worker: Any, api_client: APIClient, user: User, tmp_path: Path, settings: Any
+) -> None:
+    # Limits are fixed when the job is created: one second for a clip that needs several.
+    settings.ANALYSIS_TIME_LIMIT_BASE_SECONDS = 1
+    settings.ANALYSIS_TIME_LIMIT_PER_AUDIO_SECOND = 0.0
+    settings.ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS = 1
+    give_credits(user, 10)
+    media_id = _upload(api_client, tmp_path, seconds=150.0, name="slow")
+    start_worker("strict")
+    job_id = _start(api_client, media_id)
+    wait_for(lambda: _status(job_id) in AnalysisJob.FINISHED, timeout=30, what="the job to end")
+    job = AnalysisJob.objects.get(pk=job_id)
+    assert (job.status, job.error_code) == ("failed", "timeout")
+    assert job.processing_seconds is not None
+    assert job.processing_seconds < 10
+    assert not Transfer.objects.filter(kind="capture").exists()
+    assert CreditAccount.objects.get(user=user).available == 10

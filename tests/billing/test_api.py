@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import FeatureUsage
-from billing.services import credits_capture, credits_reserve
+from billing.services import InsufficientCredits, credits_capture, credits_reserve
+from phonoglyph.api.exceptions import problem_exception_handler
 from tests.billing.factories import fund, job_ref
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,14 @@ def test_usage_answers_bad_parameters_with_a_problem(api_client, params, field) 
     body = response.json()
     assert body["code"] == "validation_error"
     assert field in body["errors"]
+
+
+def test_insufficient_credits_renders_as_a_402_problem_with_the_amounts(user) -> None:
+    fund(user, 1)
+    with pytest.raises(InsufficientCredits) as refused:
+        credits_reserve(user=user, amount=4, feature="analysis", job_ref=job_ref())
+    response = problem_exception_handler(refused.value, {})
+    assert response is not None
+    assert response.status_code == 402
+    assert response.data["code"] == "insufficient_credits"
+    assert (response.data["required"], response.data["available"]) == (4, 1)

@@ -6,13 +6,16 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from billing.models import CreditAccount, Transfer, TransferKind
+from accounts.models import User
+from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
 from billing.selectors import credit_balance_for_user, ledger_reconcile
 from billing.services import (
     InsufficientCredits,
@@ -51,6 +54,13 @@ def race(workers: list[Callable[[], Any]]) -> list[Any]:
     return results
 
 
+def assert_reconcile_credits_reports_no_drift() -> None:
+    out = StringIO()
+    call_command("reconcile_credits", stdout=out)
+    assert "OK: no drift." in out.getvalue()
+    assert ledger_reconcile().ok
+
+
 def test_forty_racing_reservations_spend_exactly_the_balance(postgres_url, user) -> None:
     fund(user, 103)
     results = race(
@@ -64,7 +74,7 @@ def test_forty_racing_reservations_spend_exactly_the_balance(postgres_url, user)
     assert (len(reserved), len(refused)) == (20, 20), results
     balance = credit_balance_for_user(user=user)
     assert (balance.available, balance.reserved, balance.posted) == (3, 100, 103)
-    assert ledger_reconcile().ok
+    assert_reconcile_credits_reports_no_drift()
 
 
 def test_one_idempotency_key_from_many_threads_reserves_once(postgres_url, user) -> None:
@@ -82,7 +92,7 @@ def test_one_idempotency_key_from_many_threads_reserves_once(postgres_url, user)
     assert len({r.pk for r in results}) == 1
     assert Transfer.objects.filter(kind=TransferKind.RESERVE).count() == 1
     assert credit_balance_for_user(user=user).available == 43
-    assert ledger_reconcile().ok
+    assert_reconcile_credits_reports_no_drift()
 
 
 def test_capture_and_release_racing_the_sweep_settle_each_reservation_once(
@@ -140,7 +150,7 @@ def test_capture_and_release_racing_the_sweep_settle_each_reservation_once(
     assert swept + released_by_callers == settled_by_release
     balance = credit_balance_for_user(user=user)
     assert (balance.available, balance.reserved) == (200 - captured, 0)
-    assert ledger_reconcile().ok
+    assert_reconcile_credits_reports_no_drift()
 
 
 def test_first_movements_of_a_user_without_an_account_open_exactly_one(postgres_url, user) -> None:
@@ -148,4 +158,40 @@ def test_first_movements_of_a_user_without_an_account_open_exactly_one(postgres_
     assert all(isinstance(r, Transfer) for r in results), results
     assert CreditAccount.objects.filter(user=user).count() == 1
     assert credit_balance_for_user(user=user).available == 36
-    assert ledger_reconcile().ok
+    assert_reconcile_credits_reports_no_drift()
+
+
+def test_reservations_and_captures_that_both_expire_grants_never_deadlock(postgres_url) -> None:
+    soon = timezone.now() + timedelta(hours=1)
+    reservers = [User.objects.create_user(email=f"r{i}@example.com") for i in range(8)]
+    capturers = [User.objects.create_user(email=f"c{i}@example.com") for i in range(8)]
+    for user in reservers:
+        fund(user, 10)
+        credits_grant(user=user, amount=5, reason="trial", expires_at=soon)
+    refs = []
+    for user in capturers:
+        credits_grant(user=user, amount=10, reason="trial", expires_at=soon)
+        refs.append(job_ref())
+        credits_reserve(user=user, amount=6, feature="analysis", job_ref=refs[-1])
+    # Age the trial grants: a reservation now expires one before it reserves, and a partial
+    # capture hands credits back to one and expires them, touching the system accounts in the
+    # opposite order.
+    CreditGrant.objects.filter(expires_at=soon).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    workers: list[Callable[[], Any]] = [
+        partial(credits_reserve, user=user, amount=3, feature="analysis", job_ref=job_ref())
+        for user in reservers
+    ] + [
+        partial(credits_capture, job_ref=ref, feature="analysis", amount=2, usage_quantity=60)
+        for ref in refs
+    ]
+    results = race(workers)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for user in reservers:
+        balance = credit_balance_for_user(user=user)
+        assert (balance.available, balance.reserved) == (7, 3)
+    for user in capturers:
+        balance = credit_balance_for_user(user=user)
+        assert (balance.available, balance.reserved, balance.posted) == (0, 0, 0)
+    assert_reconcile_credits_reports_no_drift()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
@@ -167,3 +169,6 @@ def test_ledger_invariants_hold_for_any_sequence_of_operations() -> None:
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+    out = StringIO()
+    call_command("reconcile_credits", stdout=out)
+    assert "OK: no drift." in out.getvalue()

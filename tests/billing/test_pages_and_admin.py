@@ -107,3 +107,28 @@ def test_admin_shows_usage_by_feature_and_day(client, superuser, user) -> None:
     response = client.get(reverse("admin:billing_featureusage_by_day"))
     assert response.status_code == 200
     assert b"<td>analysis</td><td>1</td><td>90</td>" in response.content
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:billing_creditaccount_changelist",
+        "admin:billing_creditgrant_changelist",
+        "admin:billing_featureusage_changelist",
+        "admin:billing_priceoverride_changelist",
+        "admin:billing_priceoverride_add",
+    ],
+)
+def test_billing_admin_pages_render(client, superuser, user, name: str) -> None:
+    fund(user, 3)
+    client.force_login(superuser)
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+
+
+def test_account_list_links_each_user_account_to_grant_or_adjust(client, superuser, user):
+    fund(user, 3)
+    client.force_login(superuser)
+    response = client.get(reverse("admin:billing_creditaccount_changelist"))
+    move = reverse("admin:billing_creditaccount_move", args=[user.credit_account.pk])
+    assert move.encode() in response.content

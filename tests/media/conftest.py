@@ -178,7 +178,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             }
         )
     )
-    # `weed mini` listens on ten consecutive ports from `base` (and admin gRPC at +10000).
+    # `weed mini` listens on ten consecutive ports from `base` (and admin gRPC at +10008).
     for _ in range(50):
         base = 20000 + secrets.randbelow(9000)
         if _ports_free([*range(base, base + 10), base + 10008]):
@@ -203,6 +203,8 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
             f"-s3.port={base + 6}",
             f"-s3.port.grpc={base + 7}",
             f"-admin.port={base + 8}",
+            # Its profiling listener defaults to the fixed port 6060, which parallel runs share.
+            f"-debug.port={base + 9}",
             "-admin.ui=false",
             "-webdav=false",
             "-master.telemetry=false",

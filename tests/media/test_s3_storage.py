@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from media.models import MediaFile
 from media.selectors import media_open_local_copy
-from tests.media.conftest import MediaDirs, S3Server, files_under
+from tests.media.conftest import MediaDirs, S3Server, files_under, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -130,3 +130,17 @@ def test_storage_with_wrong_credentials_is_refused_by_the_server(s3_storage: S3S
         s3_storage.client(secret_key="wrong-secret").list_objects_v2(Bucket=s3_storage.bucket)
 
     assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+
+
+def test_an_unreachable_bucket_refuses_the_upload_with_503_and_keeps_no_row(
+    settings, s3_storage: S3Server, upload, audio
+):
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    # A new STORAGES value makes Django build the storage again, with the new endpoint.
+    settings.STORAGES = {**settings.STORAGES}
+
+    response = upload("tone.wav", audio["wav"])
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "storage_unavailable"
+    assert not MediaFile.objects.filter(status=MediaFile.Status.READY).exists()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from monitoring import services
 from monitoring.metrics import ALERTS_FIRING
-from monitoring.models import Alert
+from monitoring.models import Alert, AlertRule
 from tests.monitoring.alert_helpers import set_queue_depth
 from tests.monitoring.factories import AlertRuleFactory
 
@@ -79,3 +79,24 @@ def test_disabling_a_rule_resolves_its_alerts(alert_settings):
     services.alerts_evaluate(now=now + timedelta(seconds=30))
 
     assert Alert.objects.get().state == "resolved"
+
+
+def test_ledger_drift_fires_the_seeded_critical_rule(settings, user):
+    from django.db.models import F
+
+    from billing.models import CreditAccount
+    from billing.services import credits_grant
+
+    AlertRule.objects.exclude(name="Ledger drift").update(enabled=False)
+    credits_grant(user=user, amount=20, reason="test grant")
+    now = timezone.now()
+    services.alerts_evaluate(now=now)
+    assert not Alert.objects.exists()
+
+    CreditAccount.objects.filter(user=user).update(credits_posted=F("credits_posted") + 7)
+    services.alerts_evaluate(now=now + timedelta(seconds=30))
+
+    alert = Alert.objects.get()
+    assert alert.severity == "critical"
+    assert alert.service == "billing"
+    assert alert.value == 7

@@ -61,3 +61,12 @@ def test_beat_runs_evaluation_and_delivery_every_thirty_seconds(settings):
     assert schedule["monitoring-alerts-evaluate"]["task"] == "monitoring.tasks.alerts_evaluate"
     assert schedule["monitoring-alerts-evaluate"]["schedule"] == 30.0
     assert schedule["monitoring-notifications-deliver"]["schedule"] == 30.0
+
+
+def test_evaluation_and_delivery_are_registered_celery_tasks():
+    from phonoglyph.celery import app
+
+    app.loader.import_default_modules()
+
+    assert "monitoring.tasks.alerts_evaluate" in app.tasks
+    assert "monitoring.tasks.notifications_deliver" in app.tasks

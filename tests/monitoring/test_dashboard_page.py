@@ -85,6 +85,20 @@ def test_dashboard_has_no_inline_script_or_style(staff_client, firing):
     assert "<style" not in ours
 
 
+def test_dashboard_shows_credits_used_by_feature(staff_client, user):
+    from billing.services import credits_capture, credits_grant, credits_reserve
+
+    credits_grant(user=user, amount=50, reason="test grant")
+    credits_reserve(user=user, amount=12, feature="analysis", job_ref="analysis:1")
+    credits_capture(job_ref="analysis:1", feature="analysis", usage_quantity=60)
+
+    page = staff_client.get(DASHBOARD).content.decode()
+
+    assert re.search(
+        r'<tr class="pg-credits"><td>analysis</td><td>12 credits</td><td>1 uses</td></tr>', page
+    )
+
+
 def test_acknowledge_and_resolve_buttons_change_the_alert(staff_client, firing):
     response = staff_client.post(f"/admin/monitoring/alert/{firing.pk}/acknowledge/")
     assert response.status_code == 302

@@ -49,7 +49,8 @@ def test_readyz_is_503_naming_the_broken_storage(settings, tmp_path):
     body = response.json()
     assert body["status"] == "not_ready"
     assert body["failing"] == ["storage"]
-    assert body["checks"]["storage"]["error"]
+    assert body["checks"]["storage"]["healthy"] is False
+    assert "error" not in body["checks"]["storage"]
 
 
 def test_pipeline_health_lists_every_check_and_an_overall(staff_api_client, settings, tmp_path):

@@ -12,14 +12,19 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
+from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from monitoring.reporting import (
     observe_alert_firing,
     observe_analysis,
     observe_credits,
     observe_upload_rejected,
 )
+from phonoglyph.celery import app as celery_app
+from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.conftest import give_credits
 
 pytestmark = pytest.mark.django_db
 
@@ -111,18 +116,15 @@ def test_queue_depth_is_read_from_the_redis_broker(
     assert 'phonoglyph_celery_queue_depth{queue="monitoring-test-queue"} 3.0' in text
 
 
-MULTIPROCESS_WRITER = """
-import django
-django.setup()
-from monitoring.reporting import observe_upload_rejected
-observe_upload_rejected("from_another_process")
-"""
-
-MULTIPROCESS_READER = """
+MULTIPROCESS_SCRIPT = """
+import sys
 import django
 django.setup()
 from monitoring.exposition import render_metrics
-print(render_metrics().decode())
+from monitoring.reporting import observe_upload_rejected
+observe_upload_rejected("from_another_process")
+if sys.argv[1] == "render":
+    print(render_metrics().decode())
 """
 
 
@@ -134,16 +136,90 @@ def test_metrics_from_other_processes_are_merged_under_prometheus_multiproc_dir(
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
     }
-    for script in (MULTIPROCESS_WRITER, MULTIPROCESS_WRITER):
+    outputs = [
         subprocess.run(
-            [sys.executable, "-c", script], env=env, check=True, cwd=django_settings.BASE_DIR
+            [sys.executable, "-c", MULTIPROCESS_SCRIPT, action],
+            env=env,
+            check=True,
+            cwd=django_settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for action in ("write", "render")
+    ]
+    assert 'phonoglyph_upload_rejections_total{code="from_another_process"} 2.0' in outputs[1]
+
+
+def _value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_after_real_uploads_and_an_analysis(
+    settings: Any, tmp_path: Path, api_client: APIClient, user: User, client: Client
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    wav = write_wav(tmp_path / "take.wav", click_track_with_chord(seconds=4.0))
+    not_audio = tmp_path / "page.mp3"
+    not_audio.write_bytes(b"<!doctype html><html><body>not audio</body></html>")
+    task = "analysis.tasks.analysis_job_run"
+    before = {
+        "tasks": _value("phonoglyph_celery_tasks_total", task=task, outcome="succeeded"),
+        "analysed": _value(
+            "phonoglyph_analysis_processing_duration_seconds_count", outcome="succeeded"
+        ),
+        "audio": _value("phonoglyph_analysis_audio_duration_seconds_count", outcome="succeeded"),
+        "reserved": _value("phonoglyph_credits_total", movement="reserved"),
+        "captured": _value("phonoglyph_credits_total", movement="captured"),
+    }
+    rejections_before = sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "phonoglyph_upload_rejections"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+    give_credits(user)
+    previous_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with wav.open("rb") as handle:
+            uploaded = api_client.post(reverse("api:media-list"), {"file": handle})
+        with not_audio.open("rb") as handle:
+            refused = api_client.post(reverse("api:media-list"), {"file": handle})
+        started = api_client.post(
+            reverse("api:analysis-list"), {"media": uploaded.json()["id"]}, format="json"
         )
-    output = subprocess.run(
-        [sys.executable, "-c", MULTIPROCESS_READER],
-        env=env,
-        check=True,
-        cwd=django_settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert 'phonoglyph_upload_rejections_total{code="from_another_process"} 2.0' in output
+    finally:
+        celery_app.conf.task_always_eager = previous_eager
+    assert uploaded.status_code == 201, uploaded.content
+    assert 400 <= refused.status_code < 500
+    assert started.status_code == 202, started.content
+
+    text = _scrape(client)
+
+    assert _value("phonoglyph_celery_tasks_total", task=task, outcome="succeeded") == (
+        before["tasks"] + 1
+    )
+    assert (
+        _value("phonoglyph_analysis_processing_duration_seconds_count", outcome="succeeded")
+        == before["analysed"] + 1
+    )
+    assert _value("phonoglyph_analysis_audio_duration_seconds_count", outcome="succeeded") == (
+        before["audio"] + 1
+    )
+    assert _value("phonoglyph_credits_total", movement="reserved") > before["reserved"]
+    assert _value("phonoglyph_credits_total", movement="captured") > before["captured"]
+    rejections_after = sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "phonoglyph_upload_rejections"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+    assert rejections_after == rejections_before + 1
+    assert (
+        'phonoglyph_http_request_duration_seconds_count{method="POST",route="api:media-list",'
+        'status="201"}' in text
+    )
+    assert f'phonoglyph_celery_task_duration_seconds_count{{task="{task}"}}' in text

@@ -100,7 +100,7 @@ def drum_pattern(
         if start < signal.size:
             signal[start:end] += (gain * sound[: end - start]).astype(np.float32)
 
-    beats = list(np.arange(offset, seconds - 0.1, beat))
+    beats = [float(b) for b in np.arange(offset, seconds - 0.1, beat)]
     for index, t in enumerate(beats):
         place(kick, t, 0.6)
         if index % 2 == 1:
@@ -142,7 +142,7 @@ def chord_progression(
                 mix += np.sin(2 * np.pi * f0 * harmonic * t) / harmonic
         pieces.append(mix * envelope)
     signal = np.concatenate(pieces)
-    return (0.3 * signal / np.abs(signal).max()).astype(np.float32)
+    return np.asarray(0.3 * signal / np.abs(signal).max(), dtype=np.float32)
 
 
 def f_measure(

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_signals import SR, encode, sine
 
 from analysis.engine.decode import iter_pcm_blocks, probe_audio
 from analysis.engine.errors import EngineError
+from tests.analysis.engine.engine_signals import SR, encode, sine
 
 
 @pytest.fixture(scope="module")

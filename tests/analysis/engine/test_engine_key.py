@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from engine_signals import chord_progression, encode
 
 from analysis.engine import analyze
+from tests.analysis.engine.engine_signals import chord_progression, encode
 
 PROGRESSIONS = {
     ("C", "major"): [("C", "E", "G"), ("F", "A", "C"), ("G", "B", "D"), ("C", "E", "G")],

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_signals import SR, encode, sine
 
 from analysis.engine import analyze
 from analysis.engine._essentia import es_loudness_ebur128
 from analysis.engine.loudness import LoudnessMeter, true_peak
+from tests.analysis.engine.engine_signals import SR, encode, sine
 
 EBU_REFERENCE_AMPLITUDE = 10 ** (-23 / 20)
 

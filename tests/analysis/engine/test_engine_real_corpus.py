@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-from engine_signals import f_measure
 
 from analysis.engine import analyze
+from tests.analysis.engine.engine_signals import f_measure
 
 GUITARSET = "guitarset_00_BN1-129-Eb_comp_mic.wav"
 CANDOMBE = "candombe_csic.1995_ansina1_01_first16s.flac"
@@ -47,3 +47,18 @@ def test_key_of_the_guitarset_clip_is_eb_major(real_data: Path) -> None:
     result = analyze(real_data / GUITARSET, features=["key"])
     assert result.key is not None
     assert (result.key.key, result.key.scale) == ("Eb", "major")
+
+
+def test_every_section_of_sugar_plum_fairy_carries_a_measured_key_and_the_first_is_e_minor(
+    real_data: Path,
+) -> None:
+    result = analyze(
+        real_data / "librosa_Kevin_MacLeod_Sugar_Plum_Fairy.hq.ogg", features=["sections", "key"]
+    )
+    assert result.sections is not None
+    assert len(result.sections) > 1
+    keys = [section.key for section in result.sections]
+    assert all(key is not None and 0.0 < key.strength <= 1.0 for key in keys)
+    first = keys[0]
+    assert first is not None
+    assert (first.key, first.scale) == ("E", "minor")

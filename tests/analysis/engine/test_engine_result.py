@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_signals import SR, chord_progression, drum_pattern, encode
 
 from analysis.engine import ENGINE_VERSION, FEATURES, EngineError, analyze
 from analysis.engine.frames import FRAME_RATE
+from tests.analysis.engine.engine_signals import SR, chord_progression, drum_pattern, encode
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engine_signals import chord_progression, drum_pattern, encode
 
 from analysis.engine import EngineError, analyze
 from analysis.engine.spotify import to_audio_analysis
+from tests.analysis.engine.engine_signals import chord_progression, drum_pattern, encode
 
 
 @pytest.fixture(scope="module")

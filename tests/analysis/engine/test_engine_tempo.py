@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
-from engine_signals import click_track, drum_pattern, encode, f_measure
 
 from analysis.engine import analyze
+from tests.analysis.engine.engine_signals import click_track, drum_pattern, encode, f_measure
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 140.0])
@@ -39,3 +41,18 @@ def test_drum_pattern_downbeats_fall_on_beats(workdir: Path) -> None:
     result = analyze(path, features=["tempo"])
     assert result.tempo is not None
     assert set(result.tempo.downbeats) <= set(result.tempo.beats)
+
+
+@pytest.mark.parametrize(
+    ("maker", "bpm"),
+    [(click_track, 60.0), (click_track, 180.0), (drum_pattern, 70.0), (drum_pattern, 180.0)],
+)
+def test_octave_guard_keeps_slow_and_fast_patterns_at_their_own_tempo(
+    workdir: Path, maker: Callable[..., tuple[npt.NDArray[np.float32], list[float]]], bpm: float
+) -> None:
+    signal, beats = maker(bpm, 20.0)
+    path = encode(signal, workdir / f"octave_{maker.__name__}_{int(bpm)}.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(bpm, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
