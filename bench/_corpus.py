@@ -138,7 +138,7 @@ def _music_block(rng: np.random.Generator, bpm: float, root: str, seconds: float
     bar = 4 * 60.0 / bpm
     harmony = np.resize(chord_progression(chords, seconds_per_chord=bar), drums.size)
     noise = 0.01 * rng.standard_normal(drums.size).astype(np.float32)
-    return (drums + 0.8 * harmony + noise).astype(np.float32)
+    return np.asarray(drums + 0.8 * harmony + noise, dtype=np.float32)
 
 
 def write_long_music(path: Path, minutes: float, *, channels: int = 2) -> Path:

@@ -387,14 +387,22 @@ def _grant(
     priority: int,
     idempotency_key: str | None,
     actor: User | None,
+    per_period: bool = False,
 ) -> tuple[Transfer, bool]:
+    """Grant credits under the account lock; return the transfer and whether it is new.
+
+    `per_period` grants (sign-up bonus, monthly free tier) are keyed by their period alone, so
+    a changed amount setting does not turn an already granted period into a conflict.
+    """
     if amount <= 0:
         raise ValueError("A grant must be a positive number of credits.")
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise ValueError("A grant cannot expire in the past.")
     key = idempotency_key or f"{kind}:{uuid.uuid4()}"
-    fingerprint = f"user={user.pk};amount={amount};kind={kind}"
+    fingerprint = f"user={user.pk};kind={kind}"
+    if not per_period:
+        fingerprint += f";amount={amount}"
     with _ledger_transaction():
         account = _lock_user_account(user)
         replayed = _replay(account=account, key=key, operation=kind, fingerprint=fingerprint)
@@ -471,6 +479,7 @@ def credit_account_open(*, user: User) -> CreditAccount:
                 priority=SIGNUP_BONUS_PRIORITY,
                 idempotency_key=SIGNUP_BONUS_KEY,
                 actor=None,
+                per_period=True,
             )
     account.refresh_from_db()
     return account
@@ -500,6 +509,7 @@ def credits_grant_monthly(*, user: User, now: datetime | None = None) -> Transfe
         priority=MONTHLY_GRANT_PRIORITY,
         idempotency_key=f"monthly:{moment:%Y-%m}",
         actor=None,
+        per_period=True,
     )
     return transfer
 
@@ -521,6 +531,7 @@ def credits_grant_monthly_all(*, now: datetime | None = None) -> int:
             priority=MONTHLY_GRANT_PRIORITY,
             idempotency_key=f"monthly:{moment:%Y-%m}",
             actor=None,
+            per_period=True,
         )
         granted += int(created)
     return granted

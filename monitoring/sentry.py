@@ -165,6 +165,7 @@ def git_sha(base_dir: Path) -> str | None:
     return sha or None
 
 
+@functools.cache
 def release_name(release: str, base_dir: Path) -> str:
     """`release` when given, else phonoglyph@<version>[+<git sha>]."""
     if release:

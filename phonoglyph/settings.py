@@ -7,6 +7,7 @@ variables; every one a deployer may change is listed in the README.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -258,6 +259,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Exchange-to-queue bindings: without a fixed folder kombu writes ./control relative to
+        # each process's working directory, and publishers then miss the worker's queues.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -419,6 +423,14 @@ POSTHOG_HOST: str = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
 PHONOGLYPH_API_EVENT_SAMPLE_RATE: float = env.float("PHONOGLYPH_API_EVENT_SAMPLE_RATE", default=1.0)
 PHONOGLYPH_METRICS_TOKEN: str = env.str("PHONOGLYPH_METRICS_TOKEN", default="")
 PHONOGLYPH_METRICS_ALLOWED_IPS: list[str] = env.list("PHONOGLYPH_METRICS_ALLOWED_IPS", default=[])
+for _network in PHONOGLYPH_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError:
+        sys.stderr.write(
+            f"phonoglyph: PHONOGLYPH_METRICS_ALLOWED_IPS: {_network!r} is not an address\n"
+        )
+        raise SystemExit(1) from None
 if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
     from monitoring.context_processors import browser_connect_origins
 

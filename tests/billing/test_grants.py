@@ -159,3 +159,11 @@ def test_a_new_month_grants_again(user, settings) -> None:
     credits_grant_monthly(user=user, now=november)
     credits_grant_monthly(user=user, now=november + timedelta(days=31))
     assert credit_balance_for_user(user=user).available == 120
+
+
+def test_changing_the_monthly_amount_mid_month_does_not_grant_again(user, settings) -> None:
+    settings.PHONOGLYPH_MONTHLY_FREE_CREDITS = 60
+    assert credits_grant_monthly_all() == 1
+    settings.PHONOGLYPH_MONTHLY_FREE_CREDITS = 80
+    assert credits_grant_monthly_all() == 0
+    assert credit_balance_for_user(user=user).available == 60

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from django.urls import reverse
@@ -15,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from analysis.tasks import analysis_job_run
 from monitoring import analytics
-from monitoring.reporting import emit_event
+from monitoring.reporting import ProductEvent, emit_event
 from tests.analysis.audio import click_track_with_chord, write_wav
 from tests.analysis.conftest import give_credits
 from tests.monitoring.servers import RecordingServer
@@ -132,3 +133,35 @@ def test_api_calls_succeed_quickly_while_the_posthog_host_is_down(
     assert statuses == [200] * 20
     # Generous bound: sending happens on posthog's own thread, never in the request.
     assert elapsed < 5.0
+
+
+def test_a_forked_worker_process_sends_its_events_with_its_own_client(
+    posthog_server: RecordingServer, user: User
+) -> None:
+    emit_event("media_deleted", user_id=user.pk, properties={"media_id": 1})
+    parent_client = analytics._get_client()
+
+    pid = os.fork()
+    if pid == 0:
+        # Child: what a gunicorn worker or a Celery prefork child does after the fork.
+        code = 1
+        try:
+            emit_event("media_deleted", user_id=user.pk, properties={"media_id": 2})
+            if analytics._get_client() is not parent_client:
+                analytics.flush(timeout_seconds=10)
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    analytics.flush(timeout_seconds=10)
+    posthog_server.wait_for(lambda s: len(s.posthog_events()) >= 2)
+    media_ids = sorted(e["properties"]["media_id"] for e in posthog_server.posthog_events())
+    assert media_ids == [1, 2]
+
+
+def test_every_catalogued_event_declares_its_properties() -> None:
+    assert set(get_args(ProductEvent)) == set(analytics.EVENT_PROPERTIES)
+    declared = set().union(*analytics.EVENT_PROPERTIES.values())
+    assert not declared & {"email", "file_name", "filename", "name", "title", "key", "password"}
