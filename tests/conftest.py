@@ -117,7 +117,11 @@ def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
     broker = tmp_path / "broker"
     broker.mkdir()
     settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(broker)}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(broker),
+        "data_folder_out": str(broker),
+        "control_folder": str(tmp_path / "broker-control"),
+    }
     settings.PHONOGLYPH_MONITORED_QUEUES = ["celery"]
     settings.PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL = slack_endpoint.url
     settings.PHONOGLYPH_ALERT_WEBHOOK_URL = webhook_endpoint.url

@@ -8,9 +8,9 @@ from accounts.models import User
 from billing.services import credits_grant
 
 
-def fund(user: User, amount: int, **kwargs: object) -> None:
-    """Grant `user` credits through `credits_grant`."""
-    credits_grant(user=user, amount=amount, reason="test funding", **kwargs)  # type: ignore[arg-type]
+def fund(user: User, amount: int) -> None:
+    """Grant `user` non-expiring credits through `credits_grant`."""
+    credits_grant(user=user, amount=amount, reason="test funding")
 
 
 def job_ref() -> str:

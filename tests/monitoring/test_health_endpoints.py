@@ -56,7 +56,11 @@ def test_readyz_is_503_naming_the_broken_storage(settings, tmp_path):
 def test_pipeline_health_lists_every_check_and_an_overall(staff_api_client, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(tmp_path)}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(tmp_path),
+        "data_folder_out": str(tmp_path),
+        "control_folder": str(tmp_path / "control"),
+    }
 
     response = staff_api_client.get(PIPELINE_HEALTH)
 
