@@ -12,6 +12,7 @@ time is the steadier measure of the work monitoring adds to a request (the SDKs'
 threads are not counted, as they do not delay the response).
 
 Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 20] [--requests 100]
+       [--traces-sample-rate 1.0]
 """
 
 from __future__ import annotations
@@ -65,12 +66,12 @@ class Sink(BaseHTTPRequestHandler):
         return
 
 
-def monitoring_on(port: int) -> None:
+def monitoring_on(port: int, traces_sample_rate: float) -> None:
     sentry_init(
         dsn=f"http://bench@127.0.0.1:{port}/1",
         environment="bench",
         release="bench",
-        traces_sample_rate=1.0,
+        traces_sample_rate=traces_sample_rate,
         base_dir=settings.BASE_DIR,
     )
     analytics.shutdown()
@@ -118,6 +119,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(
+        "--traces-sample-rate",
+        type=float,
+        default=1.0,
+        help="Sentry tracing in the 'on' mode (1.0 = every request; production default 0.1)",
+    )
     options = parser.parse_args()
 
     call_command("migrate", verbosity=0)
@@ -147,7 +154,7 @@ def main() -> None:
         order = ("on", "off") if round_index % 2 == 0 else ("off", "on")
         for mode in order:
             if mode == "on":
-                monitoring_on(port)
+                monitoring_on(port, options.traces_sample_rate)
             else:
                 monitoring_off()
             handler = handler_on if mode == "on" else handler_off
@@ -158,6 +165,7 @@ def main() -> None:
 
     print(
         f"{options.rounds} alternating rounds x {options.requests} requests per endpoint and mode;"
+        f" Sentry tracing {options.traces_sample_rate:.0%};"
         f" {Sink.received} posts reached the Sentry/PostHog sink; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )

@@ -99,7 +99,7 @@ def test_validation_error_is_400_problem_with_errors_by_field(user: User) -> Non
         APIClient().post("/api/v1/auth/login/", {"email": "not-an-email"}, format="json"), 400
     )
     assert body["code"] == "validation_error"
-    assert set(body["errors"]) == {"email", "password"}  # type: ignore[arg-type]
+    assert set(body["errors"]) == {"email", "password"}  # type: ignore[call-overload]
 
 
 def test_malformed_json_is_400_problem(api_client: APIClient) -> None:
