@@ -21,4 +21,4 @@ class UserFactory(DjangoModelFactory[User]):
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
         password = kwargs.pop("password", DEFAULT_PASSWORD)
-        return User.objects.create_user(*args, password=password, **kwargs)
+        return User.objects.create_user(password=password, **kwargs)
