@@ -45,7 +45,7 @@ from billing.services import (
     credits_reserve,
     feature_usage_record_free,
 )
-from media.errors import StorageUnavailable
+from media.errors import MediaNotAvailable, StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
 from media.storage import STORAGE_ERRORS
 from monitoring.reporting import capture_processing_error, emit_event, observe_analysis
@@ -327,6 +327,8 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
         logger.info("analysis job %s left running while it ran; result dropped", job.pk)
     except EngineError as error:
         _fail_after_error(job, error, code=error.code, message=error.message)
+    except MediaNotAvailable as error:
+        analysis_job_fail(job=job, code=error.code, message=str(error), attempt=job.attempts)
     except SoftTimeLimitExceeded as error:
         _fail_after_error(job, error, code="timeout", message=_FAILURE_MESSAGES["timeout"])
     except TRANSIENT_ERRORS:

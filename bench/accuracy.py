@@ -205,28 +205,34 @@ def synthetic_tempo(tables: Tables, workdir: Path) -> None:
     tables.add(f"| **all** | | {summary} |", "")
 
 
-def _progression(tonic: str, scale: str) -> list[list[str]]:
+# Roman-numeral progressions as (semitones above the tonic, triad quality). The cadences
+# state the key plainly; the turnaround touches the tonic once among three other chords, and
+# natural minor lacks the leading tone that separates minor from its relative major.
+PROGRESSIONS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {
+    "I-IV-V-I": ("major", ((0, "major"), (5, "major"), (7, "major"), (0, "major"))),
+    "I-vi-ii-V": ("major", ((0, "major"), (9, "minor"), (2, "minor"), (7, "major"))),
+    "i-iv-V-i": ("minor", ((0, "minor"), (5, "minor"), (7, "major"), (0, "minor"))),
+    "i-iv-v-i": ("minor", ((0, "minor"), (5, "minor"), (7, "minor"), (0, "minor"))),
+}
+
+
+def _progression(tonic: str, degrees: tuple[tuple[int, str], ...]) -> list[list[str]]:
     root = _PITCHES.index(tonic)
-
-    def triad(degree: int, quality: str) -> list[str]:
-        third = 4 if quality == "major" else 3
+    chords = []
+    for degree, quality in degrees:
         base = (root + degree) % 12
-        return [_PITCHES[base], _PITCHES[(base + third) % 12], _PITCHES[(base + 7) % 12]]
-
-    if scale == "major":
-        chords = [triad(0, "major"), triad(5, "major"), triad(7, "major"), triad(0, "major")]
-    else:
-        # i - iv - V - i: the raised leading tone is what tells minor from its relative major.
-        chords = [triad(0, "minor"), triad(5, "minor"), triad(7, "major"), triad(0, "minor")]
+        third = 4 if quality == "major" else 3
+        chords.append([_PITCHES[base], _PITCHES[(base + third) % 12], _PITCHES[(base + 7) % 12]])
     return chords * 2
 
 
 def keyed_material(workdir: Path) -> list[tuple[str, Path, tuple[str, str], str]]:
     material = []
-    for tonic, scale in itertools.product(_PITCHES, ("major", "minor")):
-        signal = chord_progression(_progression(tonic, scale))
-        path = encode(signal, workdir / f"chords_{tonic}_{scale}.wav")
-        material.append((f"chords {tonic} {scale}", path, (tonic, scale), "synthetic"))
+    for name, (scale, degrees) in PROGRESSIONS.items():
+        for tonic in _PITCHES:
+            signal = chord_progression(_progression(tonic, degrees))
+            path = encode(signal, workdir / f"chords_{tonic}_{name}.wav")
+            material.append((f"{name} in {tonic} {scale}", path, (tonic, scale), "synthetic"))
     for clip in real_clips():
         if clip.key is not None:
             material.append((clip.name, clip.path, clip.key, "real"))
@@ -255,8 +261,8 @@ def key_tables(tables: Tables, workdir: Path) -> None:
         "## Key profile, chosen by measurement",
         "",
         f"Every Essentia key profile on the engine's key signal: {synthetic_count} generated "
-        "chord progressions (I-IV-V-I in each major key, i-iv-V-i in each minor key, "
-        f"additive-synth chords) and the {real_count} real clips with a known key. "
+        f"chord progressions ({', '.join(PROGRESSIONS)} in all twelve keys, additive-synth "
+        f"chords) and the {real_count} real clips with a known key. "
         f"Best first. The engine uses **{KEY_PROFILE}**.",
         "",
         f"| profile | generated ({synthetic_count}) | real ({real_count}) | total |",
@@ -413,11 +419,14 @@ NOTES = (
     "real); the grid-evidence guard gets 25. What it still gets wrong: the 60 BPM drum pattern, "
     "whose eighth-note hi-hats make 120 BPM an equally good grid, and the trumpet loop.",
     "- **Key profile.** The table below runs every Essentia profile on the same key signal. "
-    "On these sets most profiles tie for best and edmm and diatonic are measurably worse. "
-    "The engine keeps bgate: it is tied for best (so the measurement rules out the worse "
-    "profiles but gives no reason to prefer another of the tied ones) and it is Essentia's "
-    "own default, which keeps the engine comparable with published KeyExtractor figures. "
-    "The trumpet loop's truth (tonic F, blues/Dorian) is scored as F minor.",
+    "Plain cadences do not separate the profiles; the I-vi-ii-V turnaround (the tonic chord "
+    "once among three others) and natural minor (no leading tone) do: edma misses most "
+    "turnarounds, temperley and diatonic every natural-minor progression, edmm every major "
+    "progression. bgate, braw, temperley2005, krumhansl and noland get every generated and "
+    "real item right. The engine uses bgate: tied for best, so the measurement gives no reason "
+    "to move away from Essentia's own default, which also keeps the engine comparable with "
+    "published KeyExtractor figures. The trumpet loop's truth (tonic F, blues/Dorian) is "
+    "scored as F minor.",
     "- **Beat phase.** On the GuitarSet clip the tracker follows the annotated beats for about "
     "4 s and then slides onto the off-beat strums. Re-phasing the tracked grid against "
     "low-band onset-phase histograms in sliding windows, and stiffer tracker transitions, were "

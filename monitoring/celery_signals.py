@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import logging
 import logging.config
+import os
 import time
 from collections.abc import Sequence
 from contextvars import Token
@@ -166,6 +167,29 @@ def ensure_sentry() -> None:
 @signals.celeryd_init.connect
 def start_sentry_with_worker(**kwargs: Any) -> None:
     ensure_sentry()
+
+
+@signals.worker_init.connect
+def serve_worker_metrics(**kwargs: Any) -> None:
+    """Serve this worker's metrics over HTTP when PHONOGLYPH_WORKER_METRICS_PORT is set.
+
+    Runs in the worker's main process. Prefork children record into PROMETHEUS_MULTIPROC_DIR,
+    which this server merges; without that directory only the main process's (solo or threads
+    pool) metrics are seen.
+    """
+    from django.conf import settings
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    port = settings.PHONOGLYPH_WORKER_METRICS_PORT
+    if not port:
+        return
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    start_http_server(port, addr=settings.PHONOGLYPH_WORKER_METRICS_ADDRESS, registry=registry)
+    logger.info("worker metrics served on %s:%s", settings.PHONOGLYPH_WORKER_METRICS_ADDRESS, port)
 
 
 @signals.worker_process_init.connect

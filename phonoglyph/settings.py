@@ -423,6 +423,11 @@ POSTHOG_HOST: str = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
 PHONOGLYPH_API_EVENT_SAMPLE_RATE: float = env.float("PHONOGLYPH_API_EVENT_SAMPLE_RATE", default=1.0)
 PHONOGLYPH_METRICS_TOKEN: str = env.str("PHONOGLYPH_METRICS_TOKEN", default="")
 PHONOGLYPH_METRICS_ALLOWED_IPS: list[str] = env.list("PHONOGLYPH_METRICS_ALLOWED_IPS", default=[])
+# Celery workers serve their own metrics (task counts and durations) on this port when set.
+PHONOGLYPH_WORKER_METRICS_PORT: int = env.int("PHONOGLYPH_WORKER_METRICS_PORT", default=0)
+PHONOGLYPH_WORKER_METRICS_ADDRESS: str = env.str(
+    "PHONOGLYPH_WORKER_METRICS_ADDRESS", default="127.0.0.1"
+)
 for _network in PHONOGLYPH_METRICS_ALLOWED_IPS:
     try:
         ipaddress.ip_network(_network.strip(), strict=False)

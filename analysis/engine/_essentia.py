@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import essentia
-import essentia.standard as es
 import numpy as np
 import numpy.typing as npt
+
+# Importing essentia.standard prints an INFO banner on stderr; a CLI promising one clear
+# error line, and JSON logs, must not carry it.
+essentia.log.infoActive = False
+
+import essentia.standard as es  # noqa: E402
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -257,7 +257,8 @@ def describe_tempo(
             "No regular pulse was found (the audio is shorter than 4 s or has no onsets).",
         )
     beat_envelope = low if np.any(low > 0) else full
-    beats = rhythm.track_beats(beat_envelope, rate, estimate.bpm)
+    tightness = rhythm.tracker_tightness(rhythm.tempo_instability(full, rate, estimate.bpm))
+    beats = rhythm.track_beats(beat_envelope, rate, estimate.bpm, tightness)
     beat_frames = np.round(beats * rate).astype(np.int64)
     values = beat_envelope[np.clip(beat_frames, 0, beat_envelope.size - 1)]
     peak = float(values.max()) if values.size else 0.0

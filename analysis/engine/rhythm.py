@@ -18,7 +18,10 @@
   balances onset strength against deviation from the tempo. It runs on the onset envelope of
   the band below 200 Hz, where kick drum and bass mark the beat: syncopated mid- and
   high-frequency accents are what make a tracker on the full-band envelope lock onto the
-  off-beat. When that band carries no onsets the full-band envelope is used.
+  off-beat. When that band carries no onsets the full-band envelope is used. How strongly it
+  holds the tempo is estimated from the signal (``tempo_instability``, ``tracker_tightness``):
+  a steady performance keeps a near-rigid grid, so strong syncopated accents cannot drag it
+  onto the off-beat, while a drifting or changing tempo keeps the tracker free to follow.
 * Downbeats: for meters 3 and 4 and every bar phase, the mean low-band onset strength on
   the candidate downbeats is compared with the other beats; the best contrast wins.
 * Onsets: peaks of the full-band envelope above a moving median.
@@ -42,7 +45,12 @@ _PRIOR_CENTRE_BPM = 120.0
 _PRIOR_OCTAVES = 2.0
 _COMB_MULTIPLES = 4
 _TREND_SECONDS = 0.5
-_TRACKER_TIGHTNESS = 100.0
+_MIN_TIGHTNESS = 100.0
+_MAX_TIGHTNESS = 30000.0
+_LOCAL_TEMPO_RANGE = 0.06
+# Beat intervals are whole frames: rounding a fractional period by up to half a frame is not a
+# deviation from the tempo.
+_QUANTISATION_FRAMES = 0.5
 _ONSET_WINDOW_SECONDS = 0.05
 _ONSET_MEDIAN_SECONDS = 1.0
 _ONSET_THRESHOLD = 0.5
@@ -91,12 +99,9 @@ def tempo_salience(envelope: Float64Array, frame_rate: float) -> tuple[Float64Ar
     return np.asarray(bpms, dtype=np.float64), np.clip(salience, 0.0, None)
 
 
-def grid_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
-    """Onset strength explained by beat grids at ``bpm``, summed over half-overlapping windows.
-
-    Each window's grid takes its own best phase, so slow tempo drift does not count against
-    the right tempo; onsets one frame off the grid still count.
-    """
+def _window_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> Float64Array:
+    """Per half-overlapping window: onset strength on the best-phased grid at ``bpm``, over
+    the square root of the grid's number of points. Empty when a window holds no two beats."""
     period = 60.0 * frame_rate / bpm
     tolerant = envelope.copy()
     tolerant[1:] = np.maximum(tolerant[1:], envelope[:-1])
@@ -104,14 +109,49 @@ def grid_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> floa
     window = min(tolerant.size, round(_EVIDENCE_WINDOW_SECONDS * frame_rate))
     phase_count = int(np.ceil(period))
     if window < phase_count + period:
-        return 0.0
+        return np.zeros(0)
     points = int((window - phase_count) // period) + 1
     offsets = np.round(
         np.arange(phase_count)[:, None] + np.arange(points)[None, :] * period
     ).astype(np.int64)
     starts = np.arange(0, tolerant.size - window + 1, max(1, window // 2))
     collected = tolerant[starts[:, None, None] + offsets[None, :, :]].sum(axis=2)
-    return float(collected.max(axis=1).sum() / np.sqrt(points))
+    return np.asarray(collected.max(axis=1) / np.sqrt(points), dtype=np.float64)
+
+
+def grid_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
+    """Onset strength explained by beat grids at ``bpm``, summed over half-overlapping windows.
+
+    Each window's grid takes its own best phase, so slow tempo drift does not count against
+    the right tempo; onsets one frame off the grid still count.
+    """
+    return float(_window_evidence(envelope, frame_rate, bpm).sum())
+
+
+def tempo_instability(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
+    """Standard deviation of the natural log of the local tempo across 8 s windows.
+
+    Each window's tempo is the one within ±6 % of ``bpm`` whose grid explains its onsets best;
+    a tempo that leaves that range pins windows to its edges and reads as very unstable.
+    """
+    ratios = np.exp(np.linspace(np.log(1 - _LOCAL_TEMPO_RANGE), np.log(1 + _LOCAL_TEMPO_RANGE), 49))
+    table = np.stack([_window_evidence(envelope, frame_rate, bpm * r) for r in ratios])
+    if table.shape[1] < 2:
+        return 0.0
+    return float(np.std(np.log(ratios[np.argmax(table, axis=0)])))
+
+
+def tracker_tightness(instability: float) -> float:
+    """The tracker's transition weight for a tempo that varies by ``instability`` (log units).
+
+    The transition penalty ``tightness * log(interval / period) ** 2`` is the log-likelihood of
+    a log-normal interval with deviation 1 / sqrt(2 * tightness); matching that deviation to the
+    measured one lets a steady performance hold its grid through syncopated accents (which
+    otherwise pull the tracker onto the off-beat) while a drifting one stays free to follow.
+    """
+    if instability <= 0:
+        return _MAX_TIGHTNESS
+    return float(np.clip(1.0 / (2.0 * instability**2), _MIN_TIGHTNESS, _MAX_TIGHTNESS))
 
 
 def choose_octave(
@@ -145,8 +185,8 @@ def estimate_tempo(
 ) -> TempoEstimate | None:
     """Global tempo, or None when the envelope has no periodicity at all.
 
-    Confidence is the share of the comb salience at the chosen tempo that stands above the
-    median salience over all candidate tempi.
+    Confidence is how far the comb salience at the chosen tempo stands above the median
+    salience over all candidate tempi, as a share of the comb's highest salience.
     """
     if envelope.size < 4 * frame_rate or not np.any(envelope > 0):
         return None
@@ -162,16 +202,17 @@ def estimate_tempo(
         denominator = left - 2 * peak + right
         if denominator < 0:
             bpm += 0.5 * (left - right) / denominator * _BPM_STEP
+    chosen = peak
     if octave_guard:
         bpm = choose_octave(bpm, envelope, low_envelope, frame_rate)
-        peak = float(np.interp(bpm, bpms, salience))
-        if peak <= 0:
-            return None
-    confidence = (peak - float(np.median(salience))) / peak
+        chosen = float(np.interp(bpm, bpms, salience))
+    confidence = (chosen - float(np.median(salience))) / peak
     return TempoEstimate(bpm=float(bpm), confidence=float(np.clip(confidence, 0.0, 1.0)))
 
 
-def track_beats(envelope: Float64Array, frame_rate: float, bpm: float) -> Float64Array:
+def track_beats(
+    envelope: Float64Array, frame_rate: float, bpm: float, tightness: float = _MIN_TIGHTNESS
+) -> Float64Array:
     """Beat times in seconds from Ellis's dynamic-programming tracker at the given tempo."""
     period = 60.0 * frame_rate / bpm
     count = envelope.size
@@ -180,7 +221,8 @@ def track_beats(envelope: Float64Array, frame_rate: float, bpm: float) -> Float6
     shortest = max(1, round(period / 2))
     longest = max(shortest, round(period * 2))
     offsets = np.arange(shortest, longest + 1)
-    penalty = -_TRACKER_TIGHTNESS * np.log(offsets / period) ** 2
+    deviation = np.maximum(0.0, np.abs(offsets - period) - _QUANTISATION_FRAMES)
+    penalty = -tightness * np.log((period + deviation) / period) ** 2
     score = envelope.astype(np.float64).copy()
     backlink = np.full(count, -1, dtype=np.int64)
     for frame in range(shortest, count):

@@ -149,3 +149,14 @@ def test_a_queued_job_whose_audio_was_analysed_meanwhile_reuses_that_result_for_
     assert Transfer.objects.filter(kind="release", job_ref=second.job_ref).count() == 1
     assert FeatureUsage.objects.get(job_ref=second.job_ref).cost == 0
     assert CreditAccount.objects.get(user=user).available == 9
+
+
+def test_a_file_deleted_before_its_job_ran_fails_the_job_and_releases_it(user: User) -> None:
+    job = _start(user)
+    media = job.media
+    media.status = "deleted"
+    media.save()
+    analysis_job_run(job_id=job.pk, worker_host="worker-a")
+    job.refresh_from_db()
+    assert (job.status, job.error_code) == ("failed", "media_not_available")
+    assert CreditAccount.objects.get(user=user).available == 10

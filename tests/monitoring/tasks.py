@@ -1,4 +1,4 @@
-"""A task that only logs, run by a real worker in the correlated-logs test."""
+"""Tasks run by real worker processes in the correlated-logs and worker Sentry tests."""
 
 from __future__ import annotations
 
@@ -6,9 +6,24 @@ import logging
 
 from celery import shared_task
 
+from monitoring.reporting import capture_processing_error
+
 logger = logging.getLogger("tests.monitoring.tasks")
 
 
 @shared_task(name="tests.monitoring.log_context_probe")
 def log_context_probe(*, job_id: str) -> None:
     logger.info("probe ran")
+
+
+class StemModelCrashed(RuntimeError):
+    pass
+
+
+@shared_task(name="tests.monitoring.separate_stems_and_crash")
+def separate_stems_and_crash(*, job_id: str) -> None:
+    try:
+        raise StemModelCrashed("model returned NaN")
+    except StemModelCrashed as error:
+        capture_processing_error(error, operation="stem_separation.run", job_id=job_id)
+        raise

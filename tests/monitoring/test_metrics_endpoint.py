@@ -223,3 +223,17 @@ def test_metrics_after_real_uploads_and_an_analysis(
         'status="201"}' in text
     )
     assert f'phonoglyph_celery_task_duration_seconds_count{{task="{task}"}}' in text
+
+
+def test_request_labels_never_carry_paths_or_invented_methods(
+    api_client: APIClient, client: Client
+) -> None:
+    api_client.get("/api/v1/no-such-thing-4711/")
+    api_client.generic("BREW", reverse("api:me"))
+
+    text = _scrape(client)
+
+    assert "no-such-thing-4711" not in text
+    assert 'method="BREW"' not in text
+    assert 'method="other",route="api:me",status="405"' in text
+    assert 'route="<unmatched>",status="404"' in text

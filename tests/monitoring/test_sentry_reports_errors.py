@@ -63,6 +63,7 @@ def test_exception_in_a_media_api_view_arrives_with_operation_tag_and_audio_cont
     assert event["contexts"]["audio_processing"]["user_id"] == user.pk
     assert event["user"]["id"] == str(user.pk)
     assert event["environment"] == "test"
+    assert event["tags"]["request_id"] == response["X-Request-ID"]
     assert len([e for e in events if e.get("exception")]) == 1
 
 
