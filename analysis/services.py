@@ -37,7 +37,7 @@ from analysis.selectors import (
     analysis_job_get_for_user,
     analysis_job_reusable,
 )
-from billing.pricing import credits_cost
+from billing.selectors import price_for
 from billing.services import (
     credits_capture,
     credits_release,
@@ -182,7 +182,7 @@ def analysis_job_create(
 
     with transaction.atomic():
         job = AnalysisJob.objects.create(**fields)
-        cost = credits_cost(feature=CREDITS_FEATURE, audio_seconds=audio_seconds)
+        cost = price_for(CREDITS_FEATURE, audio_seconds)
         # A zero price (free deployments) has nothing to hold; the ledger refuses empty holds.
         if cost > 0:
             credits_reserve(

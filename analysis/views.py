@@ -24,7 +24,7 @@ from analysis.selectors import (
     analysis_job_list_for_user,
 )
 from analysis.services import analysis_job_cancel, analysis_job_create, analysis_time_limits
-from billing.pricing import credits_cost
+from billing.selectors import price_for
 from media.selectors import media_get_for_user
 from phonoglyph.api.exceptions import DomainError
 
@@ -81,7 +81,7 @@ def job_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "media": media,
-        "cost": credits_cost(feature="analysis", audio_seconds=seconds),
+        "cost": price_for("analysis", seconds),
         "time_limit": analysis_time_limits(audio_seconds=seconds).soft,
     }
     return render(request, "analysis/job_new.html", context, status=status)

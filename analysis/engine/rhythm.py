@@ -47,7 +47,8 @@ _COMB_MULTIPLES = 4
 _TREND_SECONDS = 0.5
 _MIN_TIGHTNESS = 100.0
 _MAX_TIGHTNESS = 30000.0
-_LOCAL_TEMPO_RANGE = 0.06
+_LOCAL_TEMPO_RANGE = 0.15
+_LOCAL_TEMPO_STEP = 0.0025
 # Beat intervals are whole frames: rounding a fractional period by up to half a frame is not a
 # deviation from the tempo.
 _QUANTISATION_FRAMES = 0.5
@@ -129,25 +130,30 @@ def grid_evidence(envelope: Float64Array, frame_rate: float, bpm: float) -> floa
 
 
 def tempo_instability(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
-    """Standard deviation of the natural log of the local tempo across 8 s windows.
+    """How far the local tempo strays from ``bpm``: the 90th percentile, over 8 s windows, of
+    the absolute natural log of local over global tempo.
 
-    Each window's tempo is the one within ±6 % of ``bpm`` whose grid explains its onsets best;
-    a tempo that leaves that range pins windows to its edges and reads as very unstable.
+    Each window's tempo is the one within ±15 % of ``bpm`` (0.25 % steps) whose grid explains
+    its onsets best; a tempo leaving that range pins windows to its edges, which still reads
+    as very unstable. A single window shows no variation and reads as steady.
     """
-    ratios = np.exp(np.linspace(np.log(1 - _LOCAL_TEMPO_RANGE), np.log(1 + _LOCAL_TEMPO_RANGE), 49))
+    steps = round(2 * np.log1p(_LOCAL_TEMPO_RANGE) / _LOCAL_TEMPO_STEP) + 1
+    ratios = np.exp(np.linspace(-np.log1p(_LOCAL_TEMPO_RANGE), np.log1p(_LOCAL_TEMPO_RANGE), steps))
     table = np.stack([_window_evidence(envelope, frame_rate, bpm * r) for r in ratios])
     if table.shape[1] < 2:
         return 0.0
-    return float(np.std(np.log(ratios[np.argmax(table, axis=0)])))
+    strays = np.abs(np.log(ratios[np.argmax(table, axis=0)]))
+    return float(np.percentile(strays, 90))
 
 
 def tracker_tightness(instability: float) -> float:
     """The tracker's transition weight for a tempo that varies by ``instability`` (log units).
 
     The transition penalty ``tightness * log(interval / period) ** 2`` is the log-likelihood of
-    a log-normal interval with deviation 1 / sqrt(2 * tightness); matching that deviation to the
-    measured one lets a steady performance hold its grid through syncopated accents (which
-    otherwise pull the tracker onto the off-beat) while a drifting one stays free to follow.
+    a log-normal interval with deviation 1 / sqrt(2 * tightness); matching that deviation to how
+    far the local tempo strays from the global one lets a steady performance hold its grid
+    through syncopated accents (which otherwise pull the tracker onto the off-beat) while a
+    drifting or changing one stays free to follow.
     """
     if instability <= 0:
         return _MAX_TIGHTNESS

@@ -79,6 +79,23 @@ def click_track(
     return signal, [float(b) for b in beats]
 
 
+def click_ramp(start_bpm: float, end_bpm: float, seconds: float) -> tuple[FloatArray, list[float]]:
+    """Clicks whose tempo changes linearly from ``start_bpm`` to ``end_bpm``; signal and beats."""
+    signal = np.zeros(int(seconds * SR), dtype=np.float32)
+    length = int(0.03 * SR)
+    n = np.arange(length)
+    click = (np.sin(2 * np.pi * 80 * n / SR) * np.exp(-n / (0.01 * SR))).astype(np.float32)
+    beats: list[float] = []
+    t = 0.5
+    while t < seconds - 0.1:
+        beats.append(t)
+        start = round(t * SR)
+        end = min(start + length, signal.size)
+        signal[start:end] += 0.5 * click[: end - start]
+        t += 60.0 / (start_bpm + (end_bpm - start_bpm) * t / seconds)
+    return signal, beats
+
+
 def drum_pattern(
     bpm: float, seconds: float, *, offset: float = 0.3
 ) -> tuple[FloatArray, list[float]]:

@@ -35,12 +35,13 @@ def test_tempo_of_real_recording_is_within_4_percent_of_the_annotated_beat_rate(
     assert result.tempo.bpm == pytest.approx(expected, rel=0.04)
 
 
-def test_candombe_beats_follow_the_expert_annotation_with_f_at_least_0_9(
-    real_data: Path, truth: dict[str, dict[str, object]]
+@pytest.mark.parametrize("name", [GUITARSET, CANDOMBE])
+def test_beats_of_syncopated_real_recording_follow_the_annotation_with_f_at_least_0_9(
+    real_data: Path, truth: dict[str, dict[str, object]], name: str
 ) -> None:
-    result = analyze(real_data / CANDOMBE, features=["tempo"])
+    result = analyze(real_data / name, features=["tempo"])
     assert result.tempo is not None
-    assert f_measure(list(result.tempo.beats), _annotated_beats(truth, CANDOMBE)) >= 0.9
+    assert f_measure(list(result.tempo.beats), _annotated_beats(truth, name)) >= 0.9
 
 
 def test_key_of_the_guitarset_clip_is_eb_major(real_data: Path) -> None:

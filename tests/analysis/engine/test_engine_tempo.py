@@ -8,7 +8,13 @@ import numpy.typing as npt
 import pytest
 
 from analysis.engine import analyze
-from tests.analysis.engine.engine_signals import click_track, drum_pattern, encode, f_measure
+from tests.analysis.engine.engine_signals import (
+    click_ramp,
+    click_track,
+    drum_pattern,
+    encode,
+    f_measure,
+)
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 140.0])
@@ -55,4 +61,12 @@ def test_octave_guard_keeps_slow_and_fast_patterns_at_their_own_tempo(
     result = analyze(path, features=["tempo"])
     assert result.tempo is not None
     assert result.tempo.bpm == pytest.approx(bpm, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
+
+
+def test_beats_follow_a_tempo_that_speeds_up_from_100_to_130_bpm(workdir: Path) -> None:
+    signal, beats = click_ramp(100.0, 130.0, 40.0)
+    path = encode(signal, workdir / "ramp.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
     assert f_measure(list(result.tempo.beats), beats) >= 0.9
