@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from phonoglyph import views
 
@@ -12,6 +14,7 @@ handler500 = "phonoglyph.api.exceptions.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("account/", include("accounts.urls")),
     path("media/", include("media.urls")),
     path("analyses/", include("analysis.urls")),

@@ -35,7 +35,7 @@ from analysis.engine.results import (
 )
 from analysis.engine.waveform import WaveformBuilder
 
-ENGINE_VERSION = "1.1.0"
+ENGINE_VERSION = "1.2.0"
 FEATURES: tuple[str, ...] = (
     "tempo",
     "key",
