@@ -8,8 +8,11 @@ Every measurement runs in a fresh child process that imports its library and ana
 first file once unmeasured, then reads its CPU clock around the analysis of each file. CPU
 time is the child's own user + system time plus that of the processes it waited for (the
 engine's ffmpeg decoder), so "x real time per core" is seconds of audio over CPU seconds,
-however many threads did the work. Peak RSS is the analysing process's ``ru_maxrss``; the
-decoder's own peak is listed beside it.
+however many threads did the work. Every child runs with one BLAS/OpenMP/numba thread
+(``SINGLE_THREAD_VARIABLES``): per-core throughput is what one worker slot gets, and OpenBLAS
+threads spinning while they wait inflated the engine's CPU time by up to 40 % (and its wall
+time too). Peak RSS is the analysing process's ``ru_maxrss``; the decoder's own peak is listed
+beside it.
 
 The files: the six real clips in ``tests/data/real`` and a generated 5-minute stereo FLAC
 (drums and chords changing key and tempo every minute) for the speed table; a generated
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,6 +36,12 @@ from typing import Any
 from bench._corpus import real_clips, write_long_music
 
 TOOLS = ("engine", "musicextractor", "librosa")
+SINGLE_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 LABELS = {
     "engine": "Phonoglyph engine, full default feature set",
     "musicextractor": "Essentia MusicExtractor (standard, defaults)",
@@ -106,7 +116,8 @@ def _child(tool: str, paths: list[str]) -> None:
 
 def _measure(tool: str, paths: list[Path]) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.analysis_speed", "--child", tool, *map(str, paths)]
-    completed = subprocess.run(command, check=True, capture_output=True, text=True)
+    environment = {**os.environ, **dict.fromkeys(SINGLE_THREAD_VARIABLES, "1")}
+    completed = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
     measured: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return measured
 
