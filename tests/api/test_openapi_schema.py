@@ -27,3 +27,4 @@ def test_interactive_docs_use_locally_served_assets(anon_client: APIClient) -> N
     html = anon_client.get("/api/v1/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn.jsdelivr" not in html
+    assert "<style" not in html
