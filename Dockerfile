@@ -26,7 +26,8 @@ COPY static/ static/
 # collectstatic needs settings to load; the build-time key never reaches a running container.
 RUN DEBUG=false SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklmnopqrstuvwxyz \
     ALLOWED_HOSTS=build python manage.py collectstatic --noinput \
-    && mkdir -p /app/var && chown -R phonoglyph:phonoglyph /app/var /app/staticfiles
+    && mkdir -p /app/var /tmp/prometheus \
+    && chown -R phonoglyph:phonoglyph /app/var /app/staticfiles /tmp/prometheus
 USER phonoglyph
 EXPOSE 8000
 CMD ["gunicorn", "phonoglyph.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
