@@ -7,6 +7,7 @@ so a test can assert that the pages it walked through were clean.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +82,12 @@ class PageLog:
         if message.type == "error":
             self.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
 
-    def assert_clean(self, *, expected_console_errors: tuple[str, ...] = ()) -> None:
+    def assert_clean(self, *, expected_console_errors: tuple[re.Pattern[str], ...] = ()) -> None:
         """No CSP violation, no uncaught exception, no console error beyond the expected ones."""
         unexpected = [
             error
             for error in self.console_errors
-            if not any(expected in error for expected in expected_console_errors)
+            if not any(expected.search(error) for expected in expected_console_errors)
         ]
         assert self.csp_violations == []
         assert self.page_errors == []
