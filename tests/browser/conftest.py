@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import kombu.pools
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
@@ -159,10 +160,11 @@ def private_broker(settings: Any, tmp_path: Path) -> Iterator[Path]:
 
 
 def _use_broker(url: str, options: dict[str, Any]) -> None:
+    # kombu keeps process-wide connection and producer pools keyed by broker URL; closing only
+    # the app's pool would leave a closed pool there for the next test publishing to that URL.
+    kombu.pools.reset()
     # The pool attributes are Celery internals, untyped in its stubs.
     app: Any = celery_app
-    if app._pool is not None:
-        app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
     app.conf.update(broker_url=url, broker_transport_options=options)
