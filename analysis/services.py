@@ -242,6 +242,21 @@ def _running(job: AnalysisJob) -> Q:
     return Q(pk=job.pk, status=AnalysisJob.Status.RUNNING, attempts=job.attempts)
 
 
+def _mark_succeeded(job: AnalysisJob, **result_fields: Any) -> bool:
+    """Move this claim of `job` from running to succeeded; False when it is no longer running.
+
+    A cancel and the sweep also move running jobs: of the racing UPDATEs exactly one matches.
+    """
+    touched = AnalysisJob.objects.filter(_running(job)).update(
+        status=AnalysisJob.Status.SUCCEEDED,
+        stage="done",
+        progress=100,
+        finished_at=timezone.now(),
+        **result_fields,
+    )
+    return touched == 1
+
+
 class _Progress:
     """The engine's progress callback: records stage and percent, and stops a dropped job."""
 
@@ -352,19 +367,15 @@ def _reuse_if_computed_meanwhile(job: AnalysisJob) -> bool:
     if source is None:
         return False
     with transaction.atomic():
-        touched = AnalysisJob.objects.filter(_running(job)).update(
-            status=AnalysisJob.Status.SUCCEEDED,
-            stage="done",
-            progress=100,
-            finished_at=timezone.now(),
+        if not _mark_succeeded(
+            job,
             processing_seconds=0.0,
             engine_version=ENGINE_VERSION,
             reused_from_id=source.reused_from_id or source.pk,
             result=source.result,
             arrays_key=source.arrays_key,
             audio_analysis_key=source.audio_analysis_key,
-        )
-        if touched != 1:
+        ):
             return True
         _release(job)
         feature_usage_record_free(
@@ -435,19 +446,14 @@ def analysis_job_succeed(
     """
     summary, _ = _split_result(result)
     with transaction.atomic():
-        # Racing a cancel and the sweep, which also move running jobs: one UPDATE wins.
-        touched = AnalysisJob.objects.filter(_running(job)).update(
-            status=AnalysisJob.Status.SUCCEEDED,
-            stage="done",
-            progress=100,
-            finished_at=timezone.now(),
+        if not _mark_succeeded(
+            job,
             processing_seconds=round(seconds, 3),
             engine_version=result.engine_version,
             result=summary,
             arrays_key=stored.arrays_key,
             audio_analysis_key=stored.audio_analysis_key,
-        )
-        if touched != 1:
+        ):
             raise JobNoLongerRunning(job.pk)
         if job.credits_reserved:
             credits_capture(
