@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import ApiKey, User
+from billing.services import credit_account_open
 
 API_KEY_PREFIX = "phg_"
 API_KEY_DISPLAY_LENGTH = 12
@@ -36,10 +37,6 @@ def api_key_hash(raw: str) -> str:
 
 def user_create(*, email: str, password: str | None = None, is_staff: bool = False) -> User:
     """Create a user; without a password the account can only log in after a reset."""
-    # Imported on use: billing imports the API error classes, whose module loads DRF, whose
-    # settings load the API key authentication, which imports this module.
-    from billing.services import credit_account_open
-
     with transaction.atomic():
         user = User.objects.create_user(email=email, password=password, is_staff=is_staff)
         credit_account_open(user=user)

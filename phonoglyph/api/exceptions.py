@@ -17,7 +17,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +166,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             headers["Retry-After"] = str(math.ceil(wait))
     else:
         return None
+
+    # Imported on use: rest_framework.views loads the authentication classes from settings,
+    # which import accounts, whose services raise the domain errors defined here.
+    from rest_framework.views import set_rollback
 
     set_rollback()
     body = problem_body(
