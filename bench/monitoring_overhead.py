@@ -1,15 +1,20 @@
 """Latency overhead of monitoring on API calls: everything on versus everything off.
 
 "On" is Sentry at 100 % tracing posting to a loopback sink, PostHog posting to a loopback sink,
-the request monitor and its Prometheus histogram. "Off" is no Sentry client, no PostHog key and
-no request-monitoring middleware. Both run in this one process, in alternating rounds, against
-the same endpoints (a list and a detail), through Django's WSGI handler called in-process (the
-entry point Sentry instruments), so the numbers compare the application code path without
-network noise.
+the request monitor and its Prometheus histogram; the sink is a separate process speaking
+HTTP/1.1 with keep-alive, as the real hosts do (`bench/_sink.py`). "Off" is no Sentry client, no
+PostHog key and no request-monitoring middleware. Both run in this one process, in alternating
+rounds, against the same endpoints (a list and a detail), through Django's WSGI handler called
+in-process (the entry point Sentry instruments), so the numbers compare the application code path
+without network noise.
 
 Both the wall time and the request thread's CPU time are reported: on a shared machine the CPU
 time is the steadier measure of the work monitoring adds to a request (the SDKs' own sending
 threads are not counted, as they do not delay the response).
+
+Last, it measures the floor the Sentry SDK itself sets: one bare transaction with as many spans as
+the detail endpoint records, with no integrations and a transport that discards, as a share of the
+detail endpoint's p50. No configuration of Phonoglyph can make 100 % tracing cost less than that.
 
 Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 20] [--requests 100]
        [--traces-sample-rate 1.0]
@@ -21,9 +26,7 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -44,26 +47,17 @@ from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import RequestFactory, override_settings  # noqa: E402
+from sentry_sdk.envelope import Envelope  # noqa: E402
+from sentry_sdk.transport import Transport  # noqa: E402
 
 from accounts.services import api_key_create, user_create  # noqa: E402
+from bench._sink import SinkProcess  # noqa: E402
 from monitoring import analytics  # noqa: E402
 from monitoring.sentry import sentry_init  # noqa: E402
 
 MONITORING_MIDDLEWARE = "monitoring.middleware.RequestMonitoringMiddleware"
-
-
-class Sink(BaseHTTPRequestHandler):
-    received = 0
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        Sink.received += 1
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+# Spans Sentry records for GET /api/v1/me/: authentication, connect, the key query, rendering.
+DETAIL_SPANS = 4
 
 
 def monitoring_on(port: int, traces_sample_rate: float) -> None:
@@ -110,6 +104,40 @@ def timed(handler: WSGIHandler, path: str, auth: str, count: int) -> Samples:
     return samples
 
 
+class DiscardingTransport(Transport):
+    def capture_envelope(self, envelope: Envelope) -> None:
+        return
+
+
+def sdk_transaction_floor(spans: int, count: int = 2000) -> float:
+    """CPU seconds of one bare Sentry transaction with `spans` child spans, sent nowhere."""
+    sentry_sdk.init(
+        dsn="http://bench@127.0.0.1:9/1",
+        traces_sample_rate=1.0,
+        default_integrations=False,
+        transport=DiscardingTransport,
+    )
+
+    def transaction() -> None:
+        with (
+            sentry_sdk.isolation_scope(),
+            sentry_sdk.start_transaction(op="http.server", name="/api/v1/me/"),
+        ):
+            for _ in range(spans):
+                with sentry_sdk.start_span(op="db", name="SELECT 1"):
+                    pass
+
+    for _ in range(count // 10):
+        transaction()
+    started = time.thread_time()
+    for _ in range(count):
+        transaction()
+    elapsed = (time.thread_time() - started) / count
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()
+    return elapsed
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -133,9 +161,8 @@ def main() -> None:
     for index in range(5):
         api_key_create(user=user, name=f"key {index}")
 
-    sink = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-    threading.Thread(target=sink.serve_forever, daemon=True).start()
-    port = sink.server_address[1]
+    sink = SinkProcess()
+    port = sink.port
 
     handler_on = WSGIHandler()
     without_monitor = [m for m in settings.MIDDLEWARE if m != MONITORING_MIDDLEWARE]
@@ -162,11 +189,13 @@ def main() -> None:
                 for clock, values in timed(handler, path, auth, options.requests).items():
                     results[(name, mode)][clock] += values
     monitoring_off()
+    received = sink.received()
+    sink.stop()
 
     print(
         f"{options.rounds} alternating rounds x {options.requests} requests per endpoint and mode;"
         f" Sentry tracing {options.traces_sample_rate:.0%};"
-        f" {Sink.received} posts reached the Sentry/PostHog sink; load average "
+        f" {received} posts reached the Sentry/PostHog sink; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     print(
@@ -184,6 +213,14 @@ def main() -> None:
                 ratios.append(b / a)
             print("   ".join(row))
     print(f"largest on/off ratio: {max(ratios):.3f} (target < 1.05)")
+
+    floor = sdk_transaction_floor(DETAIL_SPANS)
+    detail_off = percentile(results[("detail", "off")]["cpu"], 0.5)
+    print(
+        f"sentry-sdk floor: a bare transaction with {DETAIL_SPANS} spans (no integrations,"
+        f" discarding transport) costs {floor * 1000:.3f} ms of CPU,"
+        f" {floor / detail_off:.1%} of the detail endpoint's off p50"
+    )
 
 
 if __name__ == "__main__":
