@@ -16,7 +16,7 @@ Last, it measures the floor the Sentry SDK itself sets: one bare transaction wit
 the detail endpoint records, with no integrations and a transport that discards, as a share of the
 detail endpoint's p50. No configuration of Phonoglyph can make 100 % tracing cost less than that.
 
-Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 20] [--requests 100]
+Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 200] [--requests 10]
        [--traces-sample-rate 1.0]
 """
 
@@ -60,25 +60,39 @@ MONITORING_MIDDLEWARE = "monitoring.middleware.RequestMonitoringMiddleware"
 DETAIL_SPANS = 4
 
 
-def monitoring_on(port: int, traces_sample_rate: float) -> None:
-    sentry_init(
-        dsn=f"http://bench@127.0.0.1:{port}/1",
-        environment="bench",
-        release="bench",
-        traces_sample_rate=traces_sample_rate,
-        base_dir=settings.BASE_DIR,
-    )
-    analytics.shutdown()
-    settings.POSTHOG_API_KEY = "phc_bench"
-    settings.POSTHOG_HOST = f"http://127.0.0.1:{port}"
+class Monitoring:
+    """Every monitoring component started once, switched on and off between blocks of requests.
 
+    Switching is cheap (the Sentry client is swapped on the global scope, the PostHog key is set
+    or cleared), so the modes can alternate every few requests: the machine's speed drifts over
+    seconds far more than monitoring costs, and only a fine alternation cancels that drift out.
+    """
 
-def monitoring_off() -> None:
-    sentry_sdk.flush(timeout=5)
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()
-    analytics.shutdown()
-    settings.POSTHOG_API_KEY = ""
+    def __init__(self, port: int, traces_sample_rate: float) -> None:
+        sentry_init(
+            dsn=f"http://bench@127.0.0.1:{port}/1",
+            environment="bench",
+            release="bench",
+            traces_sample_rate=traces_sample_rate,
+            base_dir=settings.BASE_DIR,
+        )
+        self.sentry_client = sentry_sdk.get_client()
+        settings.POSTHOG_HOST = f"http://127.0.0.1:{port}"
+
+    def on(self) -> None:
+        sentry_sdk.get_global_scope().set_client(self.sentry_client)
+        settings.POSTHOG_API_KEY = "phc_bench"
+
+    def off(self) -> None:
+        sentry_sdk.get_global_scope().set_client(None)
+        settings.POSTHOG_API_KEY = ""
+
+    def close(self) -> None:
+        self.sentry_client.flush(timeout=5)
+        self.sentry_client.close()
+        sentry_sdk.get_global_scope().set_client(None)
+        analytics.shutdown()
+        settings.POSTHOG_API_KEY = ""
 
 
 Samples = dict[str, list[float]]
@@ -145,8 +159,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=10, help="per endpoint, mode and round")
     parser.add_argument(
         "--traces-sample-rate",
         type=float,
@@ -173,22 +187,24 @@ def main() -> None:
     results: dict[tuple[str, str], Samples] = {
         (name, mode): {"wall": [], "cpu": []} for name in endpoints for mode in ("off", "on")
     }
-    for handler in (handler_on, handler_off):
+    monitoring = Monitoring(port, options.traces_sample_rate)
+    for switch, handler in ((monitoring.on, handler_on), (monitoring.off, handler_off)):
+        switch()
         for path in endpoints.values():
             timed(handler, path, auth, 50)
 
     for round_index in range(options.rounds):
         order = ("on", "off") if round_index % 2 == 0 else ("off", "on")
-        for mode in order:
-            if mode == "on":
-                monitoring_on(port, options.traces_sample_rate)
-            else:
-                monitoring_off()
-            handler = handler_on if mode == "on" else handler_off
-            for name, path in endpoints.items():
+        for name, path in endpoints.items():
+            for mode in order:
+                if mode == "on":
+                    monitoring.on()
+                else:
+                    monitoring.off()
+                handler = handler_on if mode == "on" else handler_off
                 for clock, values in timed(handler, path, auth, options.requests).items():
                     results[(name, mode)][clock] += values
-    monitoring_off()
+    monitoring.close()
     received = sink.received()
     sink.stop()
 

@@ -19,8 +19,10 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+
+from phonoglyph.logging import ACCESS_LOGGER_NAME
 
 FILTERED = "[Filtered]"
 
@@ -205,3 +207,6 @@ def sentry_init(
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],
     )
+    # The access line is written as a request ends, so as a breadcrumb it can precede no event
+    # of that request, yet recording it costs every request; the transaction already holds it.
+    ignore_logger(ACCESS_LOGGER_NAME)

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django_ratelimit.exceptions import Ratelimited
 
 from phonoglyph.api.exceptions import ratelimited_view
-from phonoglyph.logging import request_id_var, user_id_var
+from phonoglyph.logging import ACCESS_LOGGER_NAME, request_id_var, user_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and plain, so it can never smuggle log or header
@@ -22,7 +22,7 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
-access_logger = logging.getLogger("phonoglyph.access")
+access_logger = logging.getLogger(ACCESS_LOGGER_NAME)
 
 
 class RequestIdMiddleware:
