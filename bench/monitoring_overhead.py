@@ -60,36 +60,47 @@ MONITORING_MIDDLEWARE = "monitoring.middleware.RequestMonitoringMiddleware"
 DETAIL_SPANS = 4
 
 
-class Monitoring:
-    """Every monitoring component started once, switched on and off between blocks of requests.
+# Modes from nothing to everything, each adding one component to the one before; "on" is the
+# configuration the target is about.
+MODES = ("off", "monitor", "+posthog", "+sentry 0%", "on")
 
-    Switching is cheap (the Sentry client is swapped on the global scope, the PostHog key is set
-    or cleared), so the modes can alternate every few requests: the machine's speed drifts over
-    seconds far more than monitoring costs, and only a fine alternation cancels that drift out.
+
+class Monitoring:
+    """Every monitoring component started once, switched between modes between blocks of requests.
+
+    Switching is cheap (a Sentry client is swapped on the global scope, the PostHog key is set or
+    cleared, one of two prebuilt handlers is picked), so the modes can alternate every few
+    requests: this machine's speed drifts over seconds by far more than monitoring costs, and
+    only a fine alternation cancels that drift out.
     """
 
     def __init__(self, port: int, traces_sample_rate: float) -> None:
-        sentry_init(
-            dsn=f"http://bench@127.0.0.1:{port}/1",
-            environment="bench",
-            release="bench",
-            traces_sample_rate=traces_sample_rate,
-            base_dir=settings.BASE_DIR,
-        )
-        self.sentry_client = sentry_sdk.get_client()
+        self.sentry_clients: dict[str, Any] = {}
+        for mode, rate in (("+sentry 0%", 0.0), ("on", traces_sample_rate)):
+            sentry_init(
+                dsn=f"http://bench@127.0.0.1:{port}/1",
+                environment="bench",
+                release="bench",
+                traces_sample_rate=rate,
+                base_dir=settings.BASE_DIR,
+            )
+            self.sentry_clients[mode] = sentry_sdk.get_client()
         settings.POSTHOG_HOST = f"http://127.0.0.1:{port}"
+        self.handler_on = WSGIHandler()
+        without_monitor = [m for m in settings.MIDDLEWARE if m != MONITORING_MIDDLEWARE]
+        with override_settings(MIDDLEWARE=without_monitor):
+            self.handler_off = WSGIHandler()
 
-    def on(self) -> None:
-        sentry_sdk.get_global_scope().set_client(self.sentry_client)
-        settings.POSTHOG_API_KEY = "phc_bench"
-
-    def off(self) -> None:
-        sentry_sdk.get_global_scope().set_client(None)
-        settings.POSTHOG_API_KEY = ""
+    def use(self, mode: str) -> WSGIHandler:
+        """Switch to `mode` and return the handler that serves it."""
+        sentry_sdk.get_global_scope().set_client(self.sentry_clients.get(mode))
+        settings.POSTHOG_API_KEY = "phc_bench" if mode in ("+posthog", "+sentry 0%", "on") else ""
+        return self.handler_off if mode == "off" else self.handler_on
 
     def close(self) -> None:
-        self.sentry_client.flush(timeout=5)
-        self.sentry_client.close()
+        for client in self.sentry_clients.values():
+            client.flush(timeout=5)
+            client.close()
         sentry_sdk.get_global_scope().set_client(None)
         analytics.shutdown()
         settings.POSTHOG_API_KEY = ""
@@ -178,30 +189,20 @@ def main() -> None:
     sink = SinkProcess()
     port = sink.port
 
-    handler_on = WSGIHandler()
-    without_monitor = [m for m in settings.MIDDLEWARE if m != MONITORING_MIDDLEWARE]
-    with override_settings(MIDDLEWARE=without_monitor):
-        handler_off = WSGIHandler()
-
     endpoints = {"list": "/api/v1/api-keys/", "detail": "/api/v1/me/"}
     results: dict[tuple[str, str], Samples] = {
-        (name, mode): {"wall": [], "cpu": []} for name in endpoints for mode in ("off", "on")
+        (name, mode): {"wall": [], "cpu": []} for name in endpoints for mode in MODES
     }
     monitoring = Monitoring(port, options.traces_sample_rate)
-    for switch, handler in ((monitoring.on, handler_on), (monitoring.off, handler_off)):
-        switch()
+    for mode in MODES:
         for path in endpoints.values():
-            timed(handler, path, auth, 50)
+            timed(monitoring.use(mode), path, auth, 50)
 
     for round_index in range(options.rounds):
-        order = ("on", "off") if round_index % 2 == 0 else ("off", "on")
+        order = MODES if round_index % 2 == 0 else MODES[::-1]
         for name, path in endpoints.items():
             for mode in order:
-                if mode == "on":
-                    monitoring.on()
-                else:
-                    monitoring.off()
-                handler = handler_on if mode == "on" else handler_off
+                handler = monitoring.use(mode)
                 for clock, values in timed(handler, path, auth, options.requests).items():
                     results[(name, mode)][clock] += values
     monitoring.close()
@@ -210,7 +211,7 @@ def main() -> None:
 
     print(
         f"{options.rounds} alternating rounds x {options.requests} requests per endpoint and mode;"
-        f" Sentry tracing {options.traces_sample_rate:.0%};"
+        f" Sentry tracing {options.traces_sample_rate:.0%} in 'on';"
         f" {received} posts reached the Sentry/PostHog sink; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
@@ -229,6 +230,16 @@ def main() -> None:
                 ratios.append(b / a)
             print("   ".join(row))
     print(f"largest on/off ratio: {max(ratios):.3f} (target < 1.05)")
+
+    print("\nby component (each mode adds one to the one above); CPU p50 in ms and ratio to off")
+    print(f"{'mode':<12}" + "".join(f"{name:>18}" for name in endpoints))
+    for mode in MODES:
+        cells = []
+        for name in endpoints:
+            base = percentile(results[(name, "off")]["cpu"], 0.5)
+            value = percentile(results[(name, mode)]["cpu"], 0.5)
+            cells.append(f"{value * 1000:10.3f} {value / base:6.3f} ")
+        print(f"{mode:<12}" + "".join(cells))
 
     floor = sdk_transaction_floor(DETAIL_SPANS)
     detail_off = percentile(results[("detail", "off")]["cpu"], 0.5)
