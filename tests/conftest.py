@@ -88,18 +88,18 @@ def staff_api_client(staff_user: User) -> APIClient:
 # Monitoring: alerting fixtures (loopback Slack and webhook endpoints, routed alert settings).
 @pytest.fixture
 def slack_endpoint():
-    from tests.monitoring.alert_loopback import Endpoint
+    from tests.monitoring.servers import RecordingServer
 
-    endpoint = Endpoint().start()
+    endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
 
 
 @pytest.fixture
 def webhook_endpoint():
-    from tests.monitoring.alert_loopback import Endpoint
+    from tests.monitoring.servers import RecordingServer
 
-    endpoint = Endpoint().start()
+    endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
 

@@ -1,4 +1,7 @@
-"""A loopback HTTP server that records what the Sentry and PostHog SDKs send to it."""
+"""A loopback HTTP server standing in for Sentry, PostHog, Slack and the alert webhook.
+
+It records every request (decompressed) and answers with a chosen status.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +46,9 @@ class Received:
 
 @dataclass
 class RecordingServer:
-    """Answers 200 to every POST and keeps each request, decompressed."""
+    """Keeps every POST and answers `status` (change it to make the endpoint fail)."""
 
+    status: int = 200
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -73,10 +77,11 @@ class RecordingServer:
                     recorder.received.append(
                         Received("POST", self.path, dict(self.headers.items()), body)
                     )
-                self.send_response(200)
+                    status = recorder.status
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b'{"status": 1}')
+                self.wfile.write(b'{"status": 1}' if status < 300 else b'{"error": "refused"}')
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -89,6 +94,11 @@ class RecordingServer:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+    def bodies(self) -> list[Any]:
+        """The JSON body of every request, in arrival order."""
+        with self.lock:
+            return [item.json() for item in self.received]
 
     def requests_to(self, prefix: str) -> list[Received]:
         with self.lock:

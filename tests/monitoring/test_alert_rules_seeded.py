@@ -41,7 +41,7 @@ def test_evaluate_alerts_command_fires_and_delivers(alert_settings, slack_endpoi
 
     assert "fired=1" in out.getvalue()
     assert "sent=1" in out.getvalue()
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
 
 def test_evaluate_alerts_command_can_leave_delivery_to_the_task(alert_settings, slack_endpoint):
@@ -52,7 +52,7 @@ def test_evaluate_alerts_command_can_leave_delivery_to_the_task(alert_settings, 
     call_command("evaluate_alerts", "--no-deliver", stdout=out)
 
     assert "fired=1" in out.getvalue()
-    assert slack_endpoint.hits == []
+    assert slack_endpoint.received == []
 
 
 def test_beat_runs_evaluation_and_delivery_every_thirty_seconds(settings):

@@ -176,4 +176,4 @@ def test_stopped_worker_alerts_within_two_intervals_and_resolves_on_restart(
 
     alert = Alert.objects.get(rule=rule)
     assert alert.state == "resolved"
-    assert len(slack_endpoint.hits) == 2
+    assert len(slack_endpoint.received) == 2

@@ -61,7 +61,7 @@ def test_concurrent_evaluators_on_postgresql_send_each_notice_exactly_once(
     assert Alert.objects.count() == len(rules)
     assert NotificationDelivery.objects.count() == 2 * len(rules)
     assert set(NotificationDelivery.objects.values_list("status", flat=True)) == {"sent"}
-    assert len(slack_endpoint.hits) == len(rules)
-    assert len(webhook_endpoint.hits) == len(rules)
+    assert len(slack_endpoint.received) == len(rules)
+    assert len(webhook_endpoint.received) == len(rules)
     alert_ids = sorted(body["alert_id"] for body in webhook_endpoint.bodies())
     assert alert_ids == sorted(Alert.objects.values_list("pk", flat=True))

@@ -51,7 +51,7 @@ def test_firing_critical_alert_is_delivered_once_to_sentry_slack_and_email(
     [event] = sentry_server.sentry_events()
     assert event["level"] == "fatal"
     assert event["tags"]["alert_id"] == str(alert.pk)
-    assert webhook_endpoint.hits == []
+    assert webhook_endpoint.received == []
     statuses = NotificationDelivery.objects.values_list("channel", "status", "attempts")
     assert sorted(statuses) == [
         ("email", "sent", 1),
@@ -69,7 +69,7 @@ def test_high_alert_goes_to_sentry_at_error_level_and_slack_only(
 
     run(timezone.now())
 
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
     assert mail.outbox == []
     sentry_server.wait_for(lambda server: len(server.sentry_events()) == 1)
     assert sentry_server.sentry_events()[0]["level"] == "error"
@@ -89,7 +89,7 @@ def test_repeated_evaluations_update_the_alert_without_sending_again(
     assert Alert.objects.count() == 1
     assert alert.count == 5
     assert alert.last_seen == now + timedelta(minutes=4)
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
 
 def test_still_firing_alert_is_sent_again_after_the_repeat_interval(alert_settings, slack_endpoint):
@@ -99,13 +99,13 @@ def test_still_firing_alert_is_sent_again_after_the_repeat_interval(alert_settin
 
     run(now)
     run(now + timedelta(hours=3, minutes=59))
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
     run(now + timedelta(hours=4))
 
-    assert len(slack_endpoint.hits) == 2
+    assert len(slack_endpoint.received) == 2
     assert slack_endpoint.bodies()[1]["text"].startswith("[STILL FIRING]")
     run(now + timedelta(hours=4, minutes=1))
-    assert len(slack_endpoint.hits) == 2
+    assert len(slack_endpoint.received) == 2
 
 
 def test_acknowledged_alert_is_not_repeated(alert_settings, slack_endpoint, staff_user):
@@ -117,7 +117,7 @@ def test_acknowledged_alert_is_not_repeated(alert_settings, slack_endpoint, staf
     services.alert_acknowledge(alert=Alert.objects.get(), user=staff_user)
     run(now + timedelta(hours=5))
 
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
 
 def test_alert_resolves_when_the_condition_clears_and_sends_a_resolved_notice(
@@ -144,7 +144,7 @@ def test_alert_resolves_when_the_condition_clears_and_sends_a_resolved_notice(
     set_queue_depth(alert_settings, 5)
     run(now + timedelta(seconds=60))
     assert Alert.objects.count() == 2
-    assert len(slack_endpoint.hits) == 3
+    assert len(slack_endpoint.received) == 3
 
 
 def test_silenced_alert_sends_nothing_but_is_still_tracked(
@@ -167,7 +167,7 @@ def test_silenced_alert_sends_nothing_but_is_still_tracked(
 
     assert Alert.objects.get().state == "resolved"
     assert NotificationDelivery.objects.count() == 0
-    assert slack_endpoint.hits == []
+    assert slack_endpoint.received == []
     assert mail.outbox == []
     assert sentry_server.sentry_events() == []
 
@@ -185,7 +185,7 @@ def test_silence_for_other_labels_does_not_mute(alert_settings, slack_endpoint):
 
     run(now)
 
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
 
 def test_unacknowledged_critical_alert_escalates_once_to_the_signed_webhook(
@@ -196,13 +196,13 @@ def test_unacknowledged_critical_alert_escalates_once_to_the_signed_webhook(
     now = timezone.now()
     run(now)
     run(now + timedelta(minutes=14, seconds=59))
-    assert webhook_endpoint.hits == []
+    assert webhook_endpoint.received == []
 
     run(now + timedelta(minutes=15))
     run(now + timedelta(minutes=16))
     run(now + timedelta(minutes=45))
 
-    [hit] = webhook_endpoint.hits
+    [hit] = webhook_endpoint.received
     expected = hmac.new(b"webhook-test-secret", hit.body, hashlib.sha256).hexdigest()
     assert hit.headers["X-Phonoglyph-Signature"] == f"sha256={expected}"
     body = hit.json()
@@ -223,7 +223,7 @@ def test_acknowledged_critical_alert_does_not_escalate(
     services.alert_acknowledge(alert=Alert.objects.get(), user=staff_user)
     run(now + timedelta(minutes=20))
 
-    assert webhook_endpoint.hits == []
+    assert webhook_endpoint.received == []
 
 
 def test_rule_with_a_for_duration_fires_only_after_it_held_that_long(
@@ -236,11 +236,11 @@ def test_rule_with_a_for_duration_fires_only_after_it_held_that_long(
     run(now)
     run(now + timedelta(seconds=30))
     assert Alert.objects.get().state == "pending"
-    assert slack_endpoint.hits == []
+    assert slack_endpoint.received == []
 
     run(now + timedelta(seconds=60))
     assert Alert.objects.get().state == "firing"
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
 
 def test_condition_that_clears_before_its_for_duration_leaves_no_alert(
@@ -255,7 +255,7 @@ def test_condition_that_clears_before_its_for_duration_leaves_no_alert(
     run(now + timedelta(seconds=30))
 
     assert Alert.objects.count() == 0
-    assert slack_endpoint.hits == []
+    assert slack_endpoint.received == []
 
 
 def test_unconfigured_channel_is_recorded_as_a_failed_delivery(alert_settings, settings):

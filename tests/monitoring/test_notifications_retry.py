@@ -39,7 +39,7 @@ def test_channel_answering_500_is_retried_after_backoff_while_others_deliver(
     assert slack.duration_ms is not None
 
     services.notifications_deliver(now=now + timedelta(seconds=29))
-    assert len(slack_endpoint.hits) == 1
+    assert len(slack_endpoint.received) == 1
 
     slack_endpoint.status = 200
     services.alerts_evaluate(now=now + timedelta(seconds=30))
@@ -49,7 +49,7 @@ def test_channel_answering_500_is_retried_after_backoff_while_others_deliver(
     assert slack.status == "sent"
     assert slack.attempts == 2
     assert slack.last_error == ""
-    assert len(slack_endpoint.hits) == 2
+    assert len(slack_endpoint.received) == 2
     assert len(mail.outbox) == 1
     assert NotificationDelivery.objects.count() == 3
 
@@ -69,7 +69,7 @@ def test_delivery_gives_up_after_the_last_attempt_and_says_why(alert_settings, s
     assert delivery.status == "failed"
     assert delivery.attempts == 3
     assert delivery.last_error == "HTTP 503 from the endpoint"
-    assert len(slack_endpoint.hits) == 3
+    assert len(slack_endpoint.received) == 3
 
 
 def test_unreachable_endpoint_is_recorded_and_evaluation_goes_on(alert_settings, slack_endpoint):
@@ -104,13 +104,13 @@ def test_rate_limited_channel_defers_notices_without_spending_attempts(
 
     assert report.sent == 2
     assert report.rate_limited == 1
-    assert len(slack_endpoint.hits) == 2
+    assert len(slack_endpoint.received) == 2
     deferred = NotificationDelivery.objects.filter(status="pending")
     assert deferred.count() == 2
     assert all(delivery.attempts == 0 for delivery in deferred)
     assert deferred.filter(last_error__startswith="rate limited").count() == 1
 
     services.notifications_deliver(now=now + timedelta(seconds=60))
-    assert len(slack_endpoint.hits) == 3
+    assert len(slack_endpoint.received) == 3
     services.notifications_deliver(now=now + timedelta(seconds=120))
-    assert len(slack_endpoint.hits) == 4
+    assert len(slack_endpoint.received) == 4
