@@ -76,6 +76,11 @@ MIN_LOSSY_BIT_RATE = 6000
 LOSSY_CODECS = frozenset({"mp3", "mp3float", "aac", "vorbis", "opus"})
 # PCM needs all its bytes; a little slack covers rounding of the duration ffmpeg prints.
 PCM_SIZE_TOLERANCE = 0.95
+# An MP3 with a Xing/Info header declares its length, so ffmpeg reports the whole duration even
+# when the end of the file is missing; its frames' own bit rate then says how many bytes that
+# duration takes. Tags only add bytes, so a file this much short of it was cut off.
+MP3_CODECS = frozenset({"mp3", "mp3float"})
+MP3_SIZE_TOLERANCE = 0.9
 
 _TEXT_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"#EXTM3U", "an M3U/HLS playlist"),
@@ -243,6 +248,8 @@ def _check_length_plausible(*, probe: AudioProbe, size_bytes: int) -> None:
     carried_bit_rate = size_bytes * 8 / probe.duration
     if probe.codec.startswith("pcm_") and probe.bit_rate:
         truncated = carried_bit_rate < probe.bit_rate * PCM_SIZE_TOLERANCE
+    elif probe.codec in MP3_CODECS and probe.stream_bit_rate:
+        truncated = carried_bit_rate < probe.stream_bit_rate * MP3_SIZE_TOLERANCE
     else:
         truncated = probe.codec in LOSSY_CODECS and carried_bit_rate < MIN_LOSSY_BIT_RATE
     if truncated:

@@ -72,6 +72,7 @@ _BITRATE_RE = re.compile(r"bitrate:\s*(\d+)\s*kb/s")
 _AUDIO_STREAM_RE = re.compile(
     r"Stream #0:\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: Audio: ([A-Za-z0-9_]+)[^,]*, (\d+) Hz, ([^,]+),"
 )
+_STREAM_BITRATE_RE = re.compile(r"(\d+) kb/s")
 _AUDIO_OUT_RE = re.compile(r"audio:(\d+(?:\.\d+)?)([KMG]?i?B)")
 
 
@@ -82,7 +83,10 @@ class AudioProbe:
     duration: float
     sample_rate: int
     channels: int
+    # The container's rate: ffmpeg divides the bytes it was given by the duration.
     bit_rate: int | None
+    # The audio stream's own declared rate (an MP3's frame headers or its Xing/Info header).
+    stream_bit_rate: int | None
 
 
 def ffmpeg_executable() -> str:
@@ -262,6 +266,8 @@ def _parse_probe(text: str, input_format: str) -> AudioProbe:
     if _audio_bytes_written(text) <= 0:
         raise EngineError("undecodable_audio", "The first seconds of audio do not decode.")
     bitrate_match = _BITRATE_RE.search(input_section)
+    stream_line = input_section[stream_match.end() :].split("\n", 1)[0]
+    stream_bitrate_match = _STREAM_BITRATE_RE.search(stream_line)
     return AudioProbe(
         container=input_format,
         codec=stream_match.group(1),
@@ -269,6 +275,7 @@ def _parse_probe(text: str, input_format: str) -> AudioProbe:
         sample_rate=int(stream_match.group(2)),
         channels=channels,
         bit_rate=int(bitrate_match.group(1)) * 1000 if bitrate_match else None,
+        stream_bit_rate=int(stream_bitrate_match.group(1)) * 1000 if stream_bitrate_match else None,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -37,7 +38,13 @@ def sine(
     return np.repeat(tone[:, None], channels, axis=1)
 
 
-def encode(samples: npt.NDArray[np.float32], extension: str, destination: Path) -> Path:
+def encode(
+    samples: npt.NDArray[np.float32],
+    extension: str,
+    destination: Path,
+    *,
+    encoder_options: Sequence[str] = (),
+) -> Path:
     """Encode float32 `samples` (frames, channels) with ffmpeg into `destination`."""
     codec, muxer, sample_rate = ENCODINGS[extension]
     channels = samples.shape[1]
@@ -61,6 +68,7 @@ def encode(samples: npt.NDArray[np.float32], extension: str, destination: Path) 
             str(sample_rate),
             "-c:a",
             codec,
+            *encoder_options,
             "-f",
             muxer,
             str(destination),

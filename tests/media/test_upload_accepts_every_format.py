@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from media.models import MediaFile
-from tests.media.audio import ENCODINGS
+from tests.media.audio import ENCODINGS, encode, sine
 from tests.media.conftest import MediaDirs, files_under
 
 EXPECTED = {
@@ -47,3 +47,13 @@ def test_upload_accepts_real_audio_of_every_allowed_format(
     assert stored == [media_dirs.media_root / media.storage_key]
     assert stored[0].read_bytes() == content
     assert files_under(media_dirs.upload_temp) == []
+
+
+def test_upload_accepts_a_whole_variable_bit_rate_mp3(upload, tmp_path):
+    # Its frames' rates vary around the average its Xing header declares; none of it is missing.
+    mp3 = encode(sine(20.0), "mp3", tmp_path / "vbr.mp3", encoder_options=["-q:a", "4"])
+
+    response = upload("vbr.mp3", mp3.read_bytes())
+
+    assert response.status_code == 201, response.content
+    assert response.json()["duration_seconds"] == pytest.approx(20.0, abs=0.1)

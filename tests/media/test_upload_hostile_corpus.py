@@ -124,6 +124,23 @@ def test_upload_rejects_an_mp3_whose_header_promises_far_more_audio_than_it_hold
     )
 
 
+@pytest.mark.parametrize(
+    ("encoding", "encoder_options"),
+    [("constant bit rate", ["-b:a", "128k"]), ("variable bit rate", ["-q:a", "4"])],
+)
+def test_upload_rejects_an_mp3_cut_off_halfway(
+    upload, media_dirs, tmp_path, encoding: str, encoder_options: list[str]
+):
+    mp3 = encode(
+        sine(20.0), "mp3", tmp_path / "song.mp3", encoder_options=encoder_options
+    ).read_bytes()
+
+    problem = assert_refused(
+        upload("song.mp3", mp3[: len(mp3) // 2]), media_dirs, status=422, code="undecodable_audio"
+    )
+    assert "truncated" in problem["detail"]
+
+
 def test_upload_rejects_a_wav_whose_riff_header_claims_4_gb(upload, audio, media_dirs):
     forged = wav_with_riff_size(audio["wav"], 0xFFFFFFF0)
 
