@@ -43,6 +43,11 @@ def redis_url() -> str:
     return require_service("REDIS_URL", "Redis")
 
 
+@pytest.fixture
+def rabbitmq_url() -> str:
+    return require_service("RABBITMQ_URL", "RabbitMQ")
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     from django.core.cache import cache

@@ -130,18 +130,15 @@ def test_queue_depth_on_the_filesystem_broker_counts_message_files(settings, tmp
     assert result.metrics["queues"] == {"analysis": 2, "celery": 1}
 
 
-def test_queue_depth_on_rabbitmq_reads_the_queue_message_count(settings):
+def test_queue_depth_on_rabbitmq_reads_the_queue_message_count(settings, rabbitmq_url):
     from kombu import Connection, Exchange, Queue
 
-    url = "amqp://guest:guest@127.0.0.1:5672//"
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
-    except OSError:
-        pytest.skip("no RabbitMQ on 127.0.0.1:5672")
-    settings.CELERY_BROKER_URL = url
+    settings.CELERY_BROKER_URL = rabbitmq_url
     settings.PHONOGLYPH_MONITORED_QUEUES = ["phonoglyph-health-test", "never-declared"]
     queue = Queue("phonoglyph-health-test", Exchange("phonoglyph-health-test"), "k")
-    with Connection(url) as conn:
+    # Publisher confirms: each publish returns once the broker has queued the message, so the
+    # count read next cannot race the deliveries.
+    with Connection(rabbitmq_url, transport_options={"confirm_publish": True}) as conn:
         bound = queue(conn.default_channel)
         bound.declare()
         bound.purge()
