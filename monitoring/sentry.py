@@ -207,6 +207,7 @@ def sentry_init(
             LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
         ],
     )
-    # The access line is written as a request ends, so as a breadcrumb it can precede no event
-    # of that request, yet recording it costs every request; the transaction already holds it.
+    # The outermost middleware writes the access line as the request ends, after everything that
+    # could report an error, so as a breadcrumb it would precede no event; recording it would
+    # still cost every request.
     ignore_logger(ACCESS_LOGGER_NAME)
