@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import subprocess
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ SECRET_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # Cheap pre-check so most strings skip the regular expressions entirely.
 _SECRET_HINTS = ("phg_", "earer", "X-Amz-", "x-amz-", "Signature=", "AWSAccessKeyId=")
 
+# Probes, scrapes and files: tracing them would spend the sample on what tells nothing.
+UNTRACED_PATH_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/", "/favicon.ico")
 UPLOAD_PATH_PREFIXES = ("/api/v1/media/", "/media/")
 
 
@@ -140,6 +143,22 @@ def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict
     return _strip_event(event)
 
 
+def traces_sampler_for(rate: float) -> Callable[[dict[str, Any]], float]:
+    """Sample at `rate`, follow the caller's decision when a trace arrives, skip probes."""
+
+    def traces_sampler(sampling_context: dict[str, Any]) -> float:
+        parent_sampled = sampling_context.get("parent_sampled")
+        if parent_sampled is not None:
+            # A trace begun upstream (the browser SDK) is kept whole or dropped whole.
+            return 1.0 if parent_sampled else 0.0
+        environ = sampling_context.get("wsgi_environ") or {}
+        if str(environ.get("PATH_INFO", "")).startswith(UNTRACED_PATH_PREFIXES):
+            return 0.0
+        return rate
+
+    return traces_sampler
+
+
 def event_scrubber() -> EventScrubber:
     return EventScrubber(
         denylist=[*DEFAULT_DENYLIST, *PRODUCT_DENYLIST],
@@ -194,6 +213,7 @@ def sentry_init(
         environment=environment,
         release=release_name(release, base_dir),
         traces_sample_rate=traces_sample_rate,
+        traces_sampler=traces_sampler_for(traces_sample_rate),
         send_default_pii=False,
         event_scrubber=event_scrubber(),
         before_send=before_send,  # type: ignore[arg-type]

@@ -113,12 +113,16 @@ class RecordingServer:
         raise AssertionError(f"nothing matching arrived within {timeout} s: {self.received!r}")
 
     def sentry_events(self) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+        return self.sentry_items("event")
+
+    def sentry_items(self, item_type: str) -> list[dict[str, Any]]:
+        """Payloads of the envelope items of `item_type` ("event", "transaction", ...)."""
+        items: list[dict[str, Any]] = []
         for request in self.requests_to("/api/"):
             for header, payload in request.envelope_items():
-                if header.get("type") == "event":
-                    events.append(payload)
-        return events
+                if header.get("type") == item_type:
+                    items.append(payload)
+        return items
 
     def posthog_events(self) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
