@@ -231,3 +231,6 @@ def sentry_init(
     # could report an error, so as a breadcrumb it would precede no event; recording it would
     # still cost every request.
     ignore_logger(ACCESS_LOGGER_NAME)
+    # Every scanner that sends a foreign Host header gets a 400; reporting each one would bury
+    # the errors that need a person.
+    ignore_logger("django.security.DisallowedHost")
