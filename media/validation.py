@@ -15,7 +15,7 @@ from pathlib import Path
 import puremagic
 from django.conf import settings
 
-from analysis.engine import AudioProbe, EngineError, probe_audio, sniff_audio_format
+from analysis.engine import AudioProbe, EngineError, decodes_at, probe_audio, sniff_audio_format
 from media.clamav import ClamavError, clamav_scan
 from media.errors import (
     ContentMismatch,
@@ -76,11 +76,10 @@ MIN_LOSSY_BIT_RATE = 6000
 LOSSY_CODECS = frozenset({"mp3", "mp3float", "aac", "vorbis", "opus"})
 # PCM needs all its bytes; a little slack covers rounding of the duration ffmpeg prints.
 PCM_SIZE_TOLERANCE = 0.95
-# An MP3 with a Xing/Info header declares its length, so ffmpeg reports the whole duration even
-# when the end of the file is missing; its frames' own bit rate then says how many bytes that
-# duration takes. Tags only add bytes, so a file this much short of it was cut off.
-MP3_CODECS = frozenset({"mp3", "mp3float"})
-MP3_SIZE_TOLERANCE = 0.9
+# How far before its stated end a file must still decode. FLAC, AIFF and MP3 (Xing/Info) headers
+# state the length, so a file cut short reports its whole duration but has no audio near the end.
+END_CHECK_SECONDS = 1.0
+TOO_SLOW_TO_READ = "Reading the audio took too long; the file may be damaged."
 
 _TEXT_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"#EXTM3U", "an M3U/HLS playlist"),
@@ -220,9 +219,7 @@ def validate_audio(*, path: Path, container: str, size_bytes: int) -> AudioProbe
         if error.code == "unsupported_audio":
             raise UnsupportedAudio(error.message) from error
         if error.code == "timeout":
-            raise UndecodableAudio(
-                "Reading the audio took too long; the file may be damaged."
-            ) from error
+            raise UndecodableAudio(TOO_SLOW_TO_READ) from error
         raise UndecodableAudio(error.message) from error
     max_duration = settings.PHONOGLYPH_MAX_DURATION_SECONDS
     if probe.duration > max_duration:
@@ -241,6 +238,7 @@ def validate_audio(*, path: Path, container: str, size_bytes: int) -> AudioProbe
             f"{MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz."
         )
     _check_length_plausible(probe=probe, size_bytes=size_bytes)
+    _check_end_decodes(path=path, container=container, probe=probe)
     return probe
 
 
@@ -248,14 +246,32 @@ def _check_length_plausible(*, probe: AudioProbe, size_bytes: int) -> None:
     carried_bit_rate = size_bytes * 8 / probe.duration
     if probe.codec.startswith("pcm_") and probe.bit_rate:
         truncated = carried_bit_rate < probe.bit_rate * PCM_SIZE_TOLERANCE
-    elif probe.codec in MP3_CODECS and probe.stream_bit_rate:
-        truncated = carried_bit_rate < probe.stream_bit_rate * MP3_SIZE_TOLERANCE
     else:
         truncated = probe.codec in LOSSY_CODECS and carried_bit_rate < MIN_LOSSY_BIT_RATE
     if truncated:
         raise UndecodableAudio(
             f"The file's header promises {format_duration(probe.duration)} of audio but it "
             f"holds only {format_bytes(size_bytes)}: it is truncated or damaged."
+        )
+
+
+def _check_end_decodes(*, path: Path, container: str, probe: AudioProbe) -> None:
+    # The probe decoded the first seconds; a clip shorter than the window has nothing more.
+    if probe.duration <= END_CHECK_SECONDS:
+        return
+    try:
+        whole = decodes_at(
+            path,
+            input_format=container,
+            start_seconds=probe.duration - END_CHECK_SECONDS,
+            timeout=settings.PHONOGLYPH_PROBE_TIMEOUT_SECONDS,
+        )
+    except EngineError as error:
+        raise UndecodableAudio(TOO_SLOW_TO_READ) from error
+    if not whole:
+        raise UndecodableAudio(
+            f"The file's header promises {format_duration(probe.duration)} of audio but its end "
+            "does not decode: it is truncated or damaged."
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from analysis.engine.decode import (
     ALLOWED_INPUT_FORMATS,
     AudioProbe,
+    decodes_at,
     iter_pcm_blocks,
     probe_audio,
     sniff_audio_format,
@@ -22,6 +23,7 @@ __all__ = [
     "AudioProbe",
     "EngineError",
     "analyze",
+    "decodes_at",
     "iter_pcm_blocks",
     "probe_audio",
     "sniff_audio_format",

@@ -72,7 +72,6 @@ _BITRATE_RE = re.compile(r"bitrate:\s*(\d+)\s*kb/s")
 _AUDIO_STREAM_RE = re.compile(
     r"Stream #0:\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: Audio: ([A-Za-z0-9_]+)[^,]*, (\d+) Hz, ([^,]+),"
 )
-_STREAM_BITRATE_RE = re.compile(r"(\d+) kb/s")
 _AUDIO_OUT_RE = re.compile(r"audio:(\d+(?:\.\d+)?)([KMG]?i?B)")
 
 
@@ -83,10 +82,7 @@ class AudioProbe:
     duration: float
     sample_rate: int
     channels: int
-    # The container's rate: ffmpeg divides the bytes it was given by the duration.
     bit_rate: int | None
-    # The audio stream's own declared rate (an MP3's frame headers or its Xing/Info header).
-    stream_bit_rate: int | None
 
 
 def ffmpeg_executable() -> str:
@@ -125,7 +121,13 @@ def _limit_child(cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _input_args(path: str | os.PathLike[str], input_format: str, *, loglevel: str) -> list[str]:
+def _input_args(
+    path: str | os.PathLike[str],
+    input_format: str,
+    *,
+    loglevel: str,
+    start_seconds: float = 0.0,
+) -> list[str]:
     if input_format not in ALLOWED_INPUT_FORMATS:
         allowed = ", ".join(sorted(ALLOWED_INPUT_FORMATS))
         raise EngineError(
@@ -146,6 +148,7 @@ def _input_args(path: str | os.PathLike[str], input_format: str, *, loglevel: st
         "1",
         "-protocol_whitelist",
         "file",
+        *(["-ss", f"{start_seconds:.3f}"] if start_seconds > 0 else []),
         "-f",
         input_format,
         "-i",
@@ -249,6 +252,38 @@ def probe_audio(
     return _parse_probe(text, input_format)
 
 
+def decodes_at(
+    path: str | os.PathLike[str],
+    *,
+    input_format: str,
+    start_seconds: float,
+    timeout: float = 20.0,
+    window_seconds: float = 0.5,
+) -> bool:
+    """True when audio decodes from ``start_seconds`` on, in the same locked-down child.
+
+    Headers (FLAC's STREAMINFO, an MP3's Xing frame) state a file's length; decoding a moment
+    just before that length is how a file cut short is told from a whole one without decoding
+    all of it.
+    """
+    args = [
+        *_input_args(path, input_format, loglevel="info", start_seconds=start_seconds),
+        "-t",
+        f"{window_seconds:.3f}",
+        "-f",
+        "null",
+        "-",
+    ]
+    proc = _spawn(args, timeout)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise EngineError("timeout", "Decoding the audio took too long and was stopped.") from None
+    return _audio_bytes_written(stderr.decode("utf-8", errors="replace")) > 0
+
+
 def _parse_probe(text: str, input_format: str) -> AudioProbe:
     input_section = text.split("Stream mapping:", 1)[0]
     duration_match = _DURATION_RE.search(input_section)
@@ -266,8 +301,6 @@ def _parse_probe(text: str, input_format: str) -> AudioProbe:
     if _audio_bytes_written(text) <= 0:
         raise EngineError("undecodable_audio", "The first seconds of audio do not decode.")
     bitrate_match = _BITRATE_RE.search(input_section)
-    stream_line = input_section[stream_match.end() :].split("\n", 1)[0]
-    stream_bitrate_match = _STREAM_BITRATE_RE.search(stream_line)
     return AudioProbe(
         container=input_format,
         codec=stream_match.group(1),
@@ -275,7 +308,6 @@ def _parse_probe(text: str, input_format: str) -> AudioProbe:
         sample_rate=int(stream_match.group(2)),
         channels=channels,
         bit_rate=int(bitrate_match.group(1)) * 1000 if bitrate_match else None,
-        stream_bit_rate=int(stream_bitrate_match.group(1)) * 1000 if stream_bitrate_match else None,
     )
 
 

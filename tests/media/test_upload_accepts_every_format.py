@@ -49,6 +49,17 @@ def test_upload_accepts_real_audio_of_every_allowed_format(
     assert files_under(media_dirs.upload_temp) == []
 
 
+@pytest.mark.parametrize("extension", sorted(ENCODINGS))
+def test_upload_accepts_twenty_seconds_of_every_allowed_format(upload, tmp_path, extension: str):
+    # Long enough that the check of the file's last second reads well past the first seconds.
+    content = encode(sine(20.0), extension, tmp_path / f"song.{extension}").read_bytes()
+
+    response = upload(f"Song.{extension}", content)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["duration_seconds"] == pytest.approx(20.0, abs=0.1)
+
+
 def test_upload_accepts_a_whole_variable_bit_rate_mp3(upload, tmp_path):
     # Its frames' rates vary around the average its Xing header declares; none of it is missing.
     mp3 = encode(sine(20.0), "mp3", tmp_path / "vbr.mp3", encoder_options=["-q:a", "4"])

@@ -125,18 +125,25 @@ def test_upload_rejects_an_mp3_whose_header_promises_far_more_audio_than_it_hold
 
 
 @pytest.mark.parametrize(
-    ("encoding", "encoder_options"),
-    [("constant bit rate", ["-b:a", "128k"]), ("variable bit rate", ["-q:a", "4"])],
+    ("extension", "encoder_options"),
+    [
+        pytest.param("mp3", ["-b:a", "128k"], id="mp3 constant bit rate"),
+        pytest.param("mp3", ["-q:a", "4"], id="mp3 variable bit rate"),
+        pytest.param("flac", [], id="flac"),
+    ],
 )
-def test_upload_rejects_an_mp3_cut_off_halfway(
-    upload, media_dirs, tmp_path, encoding: str, encoder_options: list[str]
+def test_upload_rejects_a_file_cut_off_halfway_whose_header_states_its_length(
+    upload, media_dirs, tmp_path, extension: str, encoder_options: list[str]
 ):
-    mp3 = encode(
-        sine(20.0), "mp3", tmp_path / "song.mp3", encoder_options=encoder_options
+    whole = encode(
+        sine(20.0), extension, tmp_path / f"song.{extension}", encoder_options=encoder_options
     ).read_bytes()
 
     problem = assert_refused(
-        upload("song.mp3", mp3[: len(mp3) // 2]), media_dirs, status=422, code="undecodable_audio"
+        upload(f"song.{extension}", whole[: len(whole) // 2]),
+        media_dirs,
+        status=422,
+        code="undecodable_audio",
     )
     assert "truncated" in problem["detail"]
 
