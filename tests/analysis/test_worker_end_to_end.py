@@ -52,6 +52,8 @@ def start_worker(services_up: None, tmp_path: Path, settings: Any) -> Iterator[A
     yield start
     for worker in workers:
         worker.stop()
+        # Shown by pytest only when the test failed: what the worker itself saw.
+        print(f"--- worker {worker.name} ---\n{worker.output()}")
 
 
 def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> int:
@@ -176,7 +178,7 @@ def test_a_job_over_its_time_limit_ends_failed_with_timeout_and_is_not_charged(
     media_id = _upload(api_client, tmp_path, seconds=150.0, name="slow")
     start_worker("strict")
     job_id = _start(api_client, media_id)
-    wait_for(lambda: _status(job_id) in AnalysisJob.FINISHED, timeout=30, what="the job to end")
+    wait_for(lambda: _status(job_id) in AnalysisJob.FINISHED, timeout=60, what="the job to end")
     job = AnalysisJob.objects.get(pk=job_id)
     assert (job.status, job.error_code) == ("failed", "timeout")
     assert job.processing_seconds is not None
