@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def start_worker(services_up: None, tmp_path: Path, settings: Any) -> Iterator[A
     for worker in workers:
         worker.stop()
         # Shown by pytest only when the test failed: what the worker itself saw.
-        print(f"--- worker {worker.name} ---\n{worker.output()}")
+        sys.stdout.write(f"--- worker {worker.name} ---\n{worker.output()}\n")
 
 
 def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> int:
