@@ -227,13 +227,31 @@ def probe_audio(
     Raises ``EngineError('undecodable_audio')`` when the container or its first seconds do not
     decode.
     """
+    text, returncode, timed_out = _decode_window(
+        path, input_format, start_seconds=0.0, seconds=probe_seconds, timeout=timeout
+    )
+    if timed_out or returncode != 0:
+        raise _failure_from_returncode(returncode, timed_out, text)
+    return _parse_probe(text, input_format)
+
+
+def _decode_window(
+    path: str | os.PathLike[str],
+    input_format: str,
+    *,
+    start_seconds: float,
+    seconds: float,
+    timeout: float,
+) -> tuple[str, int, bool]:
+    """Decode `seconds` from `start_seconds` into nothing; return ffmpeg's log, exit code and
+    whether the time ran out."""
     # No -xerror: it also fails files whose header promises more data than they hold (an
     # interrupted upload), which decode fine up to the cut. Damage is detected instead by
     # requiring decoded samples in the output statistics.
     args = [
-        *_input_args(path, input_format, loglevel="info"),
+        *_input_args(path, input_format, loglevel="info", start_seconds=start_seconds),
         "-t",
-        f"{probe_seconds:.3f}",
+        f"{seconds:.3f}",
         "-f",
         "null",
         "-",
@@ -246,10 +264,7 @@ def probe_audio(
         proc.kill()
         _, stderr = proc.communicate()
         timed_out = True
-    text = stderr.decode("utf-8", errors="replace")
-    if timed_out or proc.returncode != 0:
-        raise _failure_from_returncode(proc.returncode, timed_out, text)
-    return _parse_probe(text, input_format)
+    return stderr.decode("utf-8", errors="replace"), proc.returncode, timed_out
 
 
 def decodes_at(
@@ -266,22 +281,16 @@ def decodes_at(
     just before that length is how a file cut short is told from a whole one without decoding
     all of it.
     """
-    args = [
-        *_input_args(path, input_format, loglevel="info", start_seconds=start_seconds),
-        "-t",
-        f"{window_seconds:.3f}",
-        "-f",
-        "null",
-        "-",
-    ]
-    proc = _spawn(args, timeout)
-    try:
-        _, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise EngineError("timeout", "Decoding the audio took too long and was stopped.") from None
-    return _audio_bytes_written(stderr.decode("utf-8", errors="replace")) > 0
+    text, _, timed_out = _decode_window(
+        path,
+        input_format,
+        start_seconds=start_seconds,
+        seconds=window_seconds,
+        timeout=timeout,
+    )
+    if timed_out:
+        raise EngineError("timeout", "Decoding the audio took too long and was stopped.")
+    return _audio_bytes_written(text) > 0
 
 
 def _parse_probe(text: str, input_format: str) -> AudioProbe:
