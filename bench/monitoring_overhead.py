@@ -13,9 +13,11 @@ Both the wall time and the request thread's CPU time are reported: on a shared m
 time is the steadier measure of the work monitoring adds to a request (the SDKs' own sending
 threads are not counted, as they do not delay the response).
 
-Last, it measures the floor the Sentry SDK itself sets: one bare transaction with as many spans as
-the detail endpoint records, with no integrations and a transport that discards, as a share of the
-detail endpoint's p50. No configuration of Phonoglyph can make 100 % tracing cost less than that.
+Last, it measures the floor the Sentry SDK itself sets: one bare trace with no spans and one with
+as many spans as the detail endpoint records, with no integrations and a transport that discards,
+as a share of the detail endpoint's p50, in both of the SDK's trace lifecycles (a transaction
+event serialised in the request thread, or spans streamed by a background batcher). No
+configuration of Phonoglyph can make 100 % tracing cost less than that.
 
 Usage: .venv/bin/python bench/monitoring_overhead.py [--rounds 200] [--requests 10]
        [--traces-sample-rate 1.0]
@@ -29,7 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -135,16 +137,24 @@ class DiscardingTransport(Transport):
         return
 
 
-def sdk_transaction_floor(spans: int, count: int = 2000) -> float:
-    """CPU seconds of one bare Sentry transaction with `spans` child spans, sent nowhere."""
+def sdk_transaction_floor(
+    spans: int, lifecycle: Literal["static", "stream"], count: int = 2000
+) -> float:
+    """CPU seconds of one bare Sentry trace with `spans` child spans, sent nowhere.
+
+    `lifecycle` is the SDK's `trace_lifecycle`: "static" sends the finished trace as one
+    transaction event, serialised in the request thread, as Phonoglyph does; "stream" hands each
+    span to a background batcher that serialises and sends them.
+    """
     sentry_sdk.init(
         dsn="http://bench@127.0.0.1:9/1",
         traces_sample_rate=1.0,
         default_integrations=False,
         transport=DiscardingTransport,
+        trace_lifecycle=lifecycle,
     )
 
-    def transaction() -> None:
+    def static_trace() -> None:
         with (
             sentry_sdk.isolation_scope(),
             sentry_sdk.start_transaction(op="http.server", name="/api/v1/me/"),
@@ -153,11 +163,21 @@ def sdk_transaction_floor(spans: int, count: int = 2000) -> float:
                 with sentry_sdk.start_span(op="db", name="SELECT 1"):
                     pass
 
+    def streamed_trace() -> None:
+        with (
+            sentry_sdk.isolation_scope(),
+            sentry_sdk.traces.start_span(name="/api/v1/me/", parent_span=None),
+        ):
+            for _ in range(spans):
+                with sentry_sdk.traces.start_span(name="SELECT 1"):
+                    pass
+
+    trace = streamed_trace if lifecycle == "stream" else static_trace
     for _ in range(count // 10):
-        transaction()
+        trace()
     started = time.thread_time()
     for _ in range(count):
-        transaction()
+        trace()
     elapsed = (time.thread_time() - started) / count
     sentry_sdk.get_client().close()
     sentry_sdk.init()
@@ -242,13 +262,18 @@ def main() -> None:
             cells.append(f"{value * 1000:10.3f} {value / base:6.3f} ")
         print(f"{mode:<12}" + "".join(cells))
 
-    floor = sdk_transaction_floor(DETAIL_SPANS)
     detail_off = percentile(results[("detail", "off")]["cpu"], 0.5)
-    print(
-        f"sentry-sdk floor: a bare transaction with {DETAIL_SPANS} spans (no integrations,"
-        f" discarding transport) costs {floor * 1000:.3f} ms of CPU,"
-        f" {floor / detail_off:.1%} of the detail endpoint's off p50"
-    )
+    print("sentry-sdk floor: one bare trace, no integrations, discarding transport; CPU ms")
+    spans_heading = f"{DETAIL_SPANS} spans"
+    print(f"{'trace_lifecycle':<16} {'0 spans':>8} {spans_heading:>8}  share of detail off p50")
+    lifecycles: tuple[Literal["static", "stream"], ...] = ("static", "stream")
+    for lifecycle in lifecycles:
+        bare = sdk_transaction_floor(0, lifecycle)
+        floor = sdk_transaction_floor(DETAIL_SPANS, lifecycle)
+        print(
+            f"{lifecycle:<16} {bare * 1000:8.3f} {floor * 1000:8.3f}"
+            f"  {bare / detail_off:.1%} / {floor / detail_off:.1%}"
+        )
 
 
 if __name__ == "__main__":
