@@ -109,6 +109,16 @@ def test_malformed_json_is_400_problem(api_client: APIClient) -> None:
     assert assert_problem(response, 400)["code"] == "parse_error"
 
 
+@pytest.mark.parametrize("document", ['{"a":' * 5000 + "1" + "}" * 5000, "[" * 100_000])
+def test_json_nested_too_deeply_to_decode_is_400_problem(
+    api_client: APIClient, document: str
+) -> None:
+    response = api_client.post("/api/v1/api-keys/", data=document, content_type="application/json")
+    body = assert_problem(response, 400)
+    assert body["code"] == "parse_error"
+    assert "nested too deeply" in str(body["detail"])
+
+
 def test_unsupported_content_type_is_415_problem(api_client: APIClient) -> None:
     response = api_client.post("/api/v1/api-keys/", data="name=x", content_type="text/csv")
     assert assert_problem(response, 415)["code"] == "unsupported_media_type"
