@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from phonoglyph.celery import app
 from phonoglyph.logging import request_id_var
 from tests.monitoring.tasks import log_context_probe
 from tests.monitoring.workers import celery_worker
@@ -17,12 +16,7 @@ def test_worker_log_lines_carry_the_enqueuing_request_id_and_the_job_id(redis_ur
     with celery_worker(broker=redis_url, queue_name=QUEUE, pool="solo") as worker:
         token = request_id_var.set("req-correlate-0001")
         try:
-            with app.connection_for_write(redis_url) as connection:
-                log_context_probe.apply_async(
-                    kwargs={"job_id": "job-4242"},
-                    queue=QUEUE,
-                    connection=connection,  # type: ignore[call-arg]  # accepted via **options
-                )
+            worker.send(log_context_probe, job_id="job-4242")
         finally:
             request_id_var.reset(token)
         line = worker.wait_for_line(lambda line: line.get("message") == "probe ran")

@@ -7,7 +7,6 @@ import urllib.request
 
 import pytest
 
-from phonoglyph.celery import app
 from tests.monitoring.tasks import log_context_probe
 from tests.monitoring.workers import celery_worker
 
@@ -29,12 +28,7 @@ def test_worker_serves_task_counts_and_durations(redis_url: str) -> None:
         pool="solo",
         PHONOGLYPH_WORKER_METRICS_PORT=str(port),
     ) as worker:
-        with app.connection_for_write(redis_url) as connection:
-            log_context_probe.apply_async(
-                kwargs={"job_id": "job-metrics-1"},
-                queue=QUEUE,
-                connection=connection,  # type: ignore[call-arg]  # accepted via **options
-            )
+        worker.send(log_context_probe, job_id="job-metrics-1")
         worker.wait_for_line(lambda line: "succeeded in" in str(line.get("message")))
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
             text = response.read().decode()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from phonoglyph.celery import app
 from tests.monitoring.servers import RecordingServer
 from tests.monitoring.tasks import separate_stems_and_crash
 from tests.monitoring.workers import celery_worker
@@ -21,12 +20,7 @@ def test_prefork_worker_sends_task_errors_with_context_by_the_time_its_child_exi
         broker=redis_url, queue_name=QUEUE, pool="prefork", SENTRY_DSN=dsn
     ) as worker:
         worker.wait_for_line(lambda line: "ready" in str(line.get("message")))
-        with app.connection_for_write(redis_url) as connection:
-            separate_stems_and_crash.apply_async(
-                kwargs={"job_id": "job-stems-9"},
-                queue=QUEUE,
-                connection=connection,  # type: ignore[call-arg]  # accepted via **options
-            )
+        worker.send(separate_stems_and_crash, job_id="job-stems-9")
         worker.wait_for_line(lambda line: "raised unexpected" in str(line.get("message")))
     # The worker has exited: whatever its child queued must have been flushed by now.
 

@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
+from celery import Task
 from django.conf import settings
+
+from phonoglyph.celery import app
 
 LogLine = dict[str, Any]
 
@@ -27,8 +30,10 @@ def _read_json_lines(stream: IO[str], sink: queue.Queue[LogLine]) -> None:
 
 
 class Worker:
-    def __init__(self, process: subprocess.Popen[str]) -> None:
+    def __init__(self, process: subprocess.Popen[str], *, broker: str, queue_name: str) -> None:
         self.process = process
+        self.broker = broker
+        self.queue_name = queue_name
         self.lines: queue.Queue[LogLine] = queue.Queue()
         assert process.stdout is not None
         threading.Thread(
@@ -45,6 +50,15 @@ class Worker:
             if predicate(line):
                 return line
         raise AssertionError("the worker never logged the expected line")
+
+    def send(self, task: Task[Any, Any], **kwargs: Any) -> None:
+        """Publish `task` with `kwargs` to this worker's queue, from the calling process."""
+        with app.connection_for_write(self.broker) as connection:
+            task.apply_async(
+                kwargs=kwargs,
+                queue=self.queue_name,
+                connection=connection,  # type: ignore[call-arg]  # accepted via **options
+            )
 
 
 @contextmanager
@@ -71,7 +85,7 @@ def celery_worker(*, broker: str, queue_name: str, pool: str, **env: str) -> Ite
         text=True,
     )  # fmt: skip
     try:
-        yield Worker(process)
+        yield Worker(process, broker=broker, queue_name=queue_name)
     finally:
         process.terminate()
         process.wait(timeout=60)
