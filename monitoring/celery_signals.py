@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 import logging
 import logging.config
-import os
 import time
 from collections.abc import Sequence
 from contextvars import Token
@@ -178,17 +177,16 @@ def serve_worker_metrics(**kwargs: Any) -> None:
     pool) metrics are seen.
     """
     from django.conf import settings
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
-    from prometheus_client.multiprocess import MultiProcessCollector
+    from prometheus_client import start_http_server
+
+    from monitoring.exposition import host_registry
 
     port = settings.PHONOGLYPH_WORKER_METRICS_PORT
     if not port:
         return
-    registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    start_http_server(port, addr=settings.PHONOGLYPH_WORKER_METRICS_ADDRESS, registry=registry)
+    start_http_server(
+        port, addr=settings.PHONOGLYPH_WORKER_METRICS_ADDRESS, registry=host_registry()
+    )
     logger.info("worker metrics served on %s:%s", settings.PHONOGLYPH_WORKER_METRICS_ADDRESS, port)
 
 

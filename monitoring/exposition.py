@@ -54,14 +54,19 @@ class QueueDepthCollector(Collector):
         yield family
 
 
+def host_registry() -> CollectorRegistry:
+    """The metrics of this host's processes: merged from PROMETHEUS_MULTIPROC_DIR when they
+    share one (gunicorn, Celery prefork), else this process's own."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return registry
+
+
 def render_metrics() -> bytes:
     """Return the exposition text of every metric of this host's processes."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-        body = generate_latest(registry)
-    else:
-        body = generate_latest(REGISTRY)
+    body = generate_latest(host_registry())
     scrape_time = CollectorRegistry()
     scrape_time.register(QueueDepthCollector())
     return body + generate_latest(scrape_time)
