@@ -6,10 +6,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from analysis.engine import FEATURES
 from analysis.errors import AnalysisJobFinished
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_cancel, analysis_job_retry
+from engine.features import FEATURES
 from phonoglyph.api.exceptions import DomainError
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from analysis.engine import FEATURES
+from engine.features import FEATURES
 
 
 class AnalysisStartForm(forms.Form):

@@ -13,7 +13,7 @@ from accounts.models import User
 from analysis.errors import AnalysisFeatureMissing, AnalysisJobNotFound, AnalysisNotSucceeded
 from analysis.models import AnalysisJob
 
-# What the Spotify-style view is built from (analysis.engine.spotify.to_audio_analysis).
+# What the Spotify-style view is built from (engine.spotify.to_audio_analysis).
 AUDIO_ANALYSIS_FEATURES = ("tempo", "key", "loudness", "onsets", "sections", "timeline")
 
 

@@ -29,7 +29,6 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
-from analysis.engine import ENGINE_VERSION, FEATURES, AnalysisResult, EngineError, analyze
 from analysis.errors import AnalysisJobFinished, AudioTooLong, UnknownFeature
 from analysis.models import AnalysisJob
 from analysis.selectors import (
@@ -45,6 +44,9 @@ from billing.services import (
     credits_reserve,
     feature_usage_record_free,
 )
+from engine.errors import EngineError
+from engine.features import ENGINE_VERSION, FEATURES, UnknownFeatures, validate_features
+from engine.results import AnalysisResult
 from media.errors import MediaNotAvailable, StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
 from media.storage import STORAGE_ERRORS
@@ -100,15 +102,12 @@ def analysis_features_validate(features: list[str] | tuple[str, ...] | None) -> 
 
     Raises UnknownFeature (400) listing the allowed names.
     """
-    if not features:
-        return FEATURES
-    unknown = sorted({str(name) for name in features} - set(FEATURES))
-    if unknown:
+    try:
+        return validate_features(features)
+    except UnknownFeatures as error:
         raise UnknownFeature(
-            f"Unknown feature(s): {', '.join(unknown)}. Allowed: {', '.join(FEATURES)}.",
-            extra={"allowed": list(FEATURES), "unknown": unknown},
-        )
-    return tuple(name for name in FEATURES if name in features)
+            str(error), extra={"allowed": list(FEATURES), "unknown": error.unknown}
+        ) from error
 
 
 def analysis_time_limits(*, audio_seconds: float) -> TimeLimits:
@@ -390,6 +389,9 @@ def _reuse_if_computed_meanwhile(job: AnalysisJob) -> bool:
 
 
 def _analyse(job: AnalysisJob, progress: _Progress) -> AnalysisResult:
+    # Imported here so that only a worker running a job loads Essentia.
+    from engine.pipeline import analyze
+
     progress("fetching", 0)
     with media_open_local_copy(media=job.media) as local:
         return analyze(
@@ -424,7 +426,7 @@ def _store_gzip_json(name: str, data: dict[str, Any]) -> str:
 
 def _store_result(job: AnalysisJob, result: AnalysisResult) -> StoredResult:
     """Write the arrays and the Spotify-style view (when its features were computed)."""
-    from analysis.engine.spotify import to_audio_analysis
+    from engine.spotify import to_audio_analysis
 
     _, arrays = _split_result(result)
     arrays_key = _store_gzip_json(f"analysis/{job.pk}/arrays.json.gz", arrays) if arrays else ""

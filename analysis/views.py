@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
-from analysis.engine import FEATURES
 from analysis.errors import AnalysisJobNotFound
 from analysis.forms import AnalysisStartForm
 from analysis.models import AnalysisJob
@@ -25,6 +24,7 @@ from analysis.selectors import (
 )
 from analysis.services import analysis_job_cancel, analysis_job_create, analysis_time_limits
 from billing.selectors import price_for
+from engine.features import FEATURES
 from media.selectors import media_get_for_user
 from phonoglyph.api.exceptions import DomainError
 

@@ -1,6 +1,6 @@
 """Bench inputs: the real clips with their annotations and generated signals with known truth.
 
-The generators are the ones the engine tests use (``tests/analysis/engine/engine_signals.py``),
+The generators are the ones the engine tests use (``tests/engine/engine_signals.py``),
 so the accuracy table and the tests measure the same signals.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine.decode import ffmpeg_executable
-from tests.analysis.engine.engine_signals import (
+from engine.decode import ffmpeg_executable
+from tests.engine.engine_signals import (
     SR,
     chord_progression,
     click_track,

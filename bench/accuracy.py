@@ -25,11 +25,6 @@ import essentia.standard as es
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine import analyze, rhythm
-from analysis.engine import frames as frame_features
-from analysis.engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
-from analysis.engine.pipeline import describe_tempo
-from analysis.engine.tonal import KEY_PROFILE, Decimator, estimate_key, normalise_key_name
 from bench._corpus import (
     SR,
     Clip,
@@ -42,6 +37,11 @@ from bench._corpus import (
     real_clips,
     sine,
 )
+from engine import frames as frame_features
+from engine import rhythm
+from engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
+from engine.pipeline import analyze, describe_tempo
+from engine.tonal import KEY_PROFILE, Decimator, estimate_key, normalise_key_name
 
 essentia.log.infoActive = False
 
@@ -413,7 +413,7 @@ NOTES = (
     "up to a simple ratio. The guard compares the tempi at 1/3, 1/2, 2/3, 1, 3/2, 2 and 3 times "
     "the comb's peak by how well a beat grid at each explains the onsets, in 8 s windows, on "
     "the full band and below 200 Hz (kick and bass), with a gentle preference for tempi near "
-    "120 BPM to settle near ties (see `analysis/engine/rhythm.py`). The *guard off* columns are "
+    "120 BPM to settle near ties (see `engine/rhythm.py`). The *guard off* columns are "
     "the comb's peak alone. The guard it replaced (the 120 BPM preference alone, one-octave "
     "spread, engine 1.0.0) got 19 of the same 27 measured tempi right (24 generated, three "
     "real); the grid-evidence guard gets 25. What it still gets wrong: the 60 BPM drum pattern, "
@@ -430,7 +430,7 @@ NOTES = (
     "- **Beat phase.** The tracker runs on the onsets below 200 Hz, and how strongly it holds "
     "the tempo is measured from the signal: the local tempo of every 8 s window is compared "
     "with the global one, and the tracker's transition penalty is set to the log-normal "
-    "deviation that covers that spread (`tracker_tightness` in `analysis/engine/rhythm.py`; "
+    "deviation that covers that spread (`tracker_tightness` in `engine/rhythm.py`; "
     "half a frame of rounding is not counted as deviation). Steady playing thus keeps a "
     "near-rigid grid that syncopated accents cannot drag onto the off-beat: with the earlier "
     "fixed, loose penalty the GuitarSet clip left the beat after about 4 s (F 0.17). A "

@@ -56,7 +56,7 @@ def _cpu_seconds() -> float:
 
 
 def _engine() -> Callable[[Path], float]:
-    from analysis.engine import analyze
+    from engine.pipeline import analyze
 
     def run(path: Path) -> float:
         return analyze(path).duration

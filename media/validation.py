@@ -15,7 +15,8 @@ from pathlib import Path
 import puremagic
 from django.conf import settings
 
-from analysis.engine import AudioProbe, EngineError, decodes_at, probe_audio, sniff_audio_format
+from engine.decode import AudioProbe, decodes_at, probe_audio, sniff_audio_format
+from engine.errors import EngineError
 from media.clamav import ClamavError, clamav_scan
 from media.errors import (
     ContentMismatch,

@@ -5,8 +5,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from analysis.engine import FEATURES
 from analysis.models import AnalysisJob
+from engine.features import FEATURES
 
 
 class AnalysisCreateSerializer(serializers.Serializer[Any]):

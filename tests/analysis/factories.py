@@ -11,8 +11,8 @@ from django.core.files import File
 from factory.declarations import LazyAttribute, SelfAttribute, Sequence, SubFactory
 from factory.django import DjangoModelFactory
 
-from analysis.engine import ENGINE_VERSION
 from analysis.models import AnalysisJob
+from engine.features import ENGINE_VERSION
 from media.models import MediaFile
 from media.storage import storage_key_new, storage_save
 from tests.analysis.audio import SAMPLE_RATE, click_track_with_chord, write_wav

@@ -5,9 +5,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from analysis.engine import FEATURES
 from analysis.models import AnalysisJob
 from billing.models import CreditAccount, FeatureUsage, Transfer
+from engine.features import FEATURES
 from tests.analysis.conftest import give_credits
 from tests.analysis.factories import AnalysisJobFactory, MediaFileFactory
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.engine import probe_audio
+from engine.decode import probe_audio
 from media.errors import MediaNotAvailable, MediaNotFound
 from media.models import MediaFile
 from media.selectors import media_get_for_user, media_open_local_copy

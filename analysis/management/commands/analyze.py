@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analysis.engine import FEATURES, EngineError, analyze
+from engine.errors import EngineError
+from engine.features import FEATURES, UnknownFeatures, validate_features
+from engine.pipeline import analyze
 
 EXIT_BAD_INPUT = 2
 
@@ -30,16 +32,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["path"])
         features = [name.strip() for name in options["features"].split(",") if name.strip()]
-        unknown = sorted(set(features) - set(FEATURES))
-        if unknown:
+        try:
+            wanted = validate_features(features)
+        except UnknownFeatures as error:
             raise CommandError(
-                f"unknown feature(s) {', '.join(unknown)}; allowed: {', '.join(FEATURES)}",
+                f"unknown feature(s) {', '.join(error.unknown)}; allowed: {', '.join(FEATURES)}",
                 returncode=EXIT_BAD_INPUT,
-            )
+            ) from error
         if not path.is_file():
             raise CommandError(f"{path}: no such file", returncode=EXIT_BAD_INPUT)
         try:
-            result = analyze(path, features=features or None).to_dict()
+            result = analyze(path, features=wanted).to_dict()
         except EngineError as error:
             raise CommandError(f"{path}: {error.message}", returncode=EXIT_BAD_INPUT) from error
         except PermissionError as error:

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine.decode import iter_pcm_blocks, probe_audio
-from analysis.engine.errors import EngineError
-from tests.analysis.engine.engine_signals import encode, sine
+from engine.decode import iter_pcm_blocks, probe_audio
+from engine.errors import EngineError
+from tests.engine.engine_signals import encode, sine
 
 
 def test_hls_playlist_named_mp3_does_not_open_other_files(workdir: Path) -> None:

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine import frames as frame_features
-from analysis.engine import loudness as loudness_meter
-from analysis.engine import rhythm, structure, tonal
-from analysis.engine._essentia import essentia_version
-from analysis.engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
-from analysis.engine.errors import EngineError
-from analysis.engine.results import (
+from engine import frames as frame_features
+from engine import loudness as loudness_meter
+from engine import rhythm, structure, tonal
+from engine._essentia import essentia_version
+from engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
+from engine.errors import EngineError
+from engine.features import ENGINE_VERSION, validate_features
+from engine.results import (
     AnalysisResult,
     Event,
     Key,
@@ -33,34 +34,14 @@ from analysis.engine.results import (
     Timeline,
     Waveform,
 )
-from analysis.engine.waveform import WaveformBuilder
+from engine.waveform import WaveformBuilder
 
-ENGINE_VERSION = "1.2.0"
-FEATURES: tuple[str, ...] = (
-    "tempo",
-    "key",
-    "loudness",
-    "onsets",
-    "sections",
-    "timeline",
-    "waveform",
-)
 ProgressCallback = Callable[[str, int], None]
 
 _FRAME_FEATURES = frozenset({"tempo", "onsets", "sections", "timeline"})
 _SNIFF_BYTES = 64
 _LOUDNESS_PEAK_WINDOW_SECONDS = 4.0
 _LOUDNESS_PEAK_MIN_LU = 3.0
-
-
-def _validate_features(features: Iterable[str] | None) -> tuple[str, ...]:
-    if features is None:
-        return FEATURES
-    requested = set(features)
-    unknown = sorted(requested - set(FEATURES))
-    if unknown:
-        raise ValueError(f"Unknown features {unknown}; allowed: {', '.join(FEATURES)}")
-    return tuple(name for name in FEATURES if name in requested)
 
 
 def _sniff(path: str | os.PathLike[str]) -> str:
@@ -87,7 +68,7 @@ def analyze(
 
     ``timeout`` bounds the wall-clock time of the decoding child process.
     """
-    wanted = _validate_features(features)
+    wanted = validate_features(features)
 
     def report(stage: str, percent: int) -> None:
         if progress is not None:

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine import EngineError, analyze
-from analysis.engine.spotify import to_audio_analysis
-from tests.analysis.engine.engine_signals import chord_progression, drum_pattern, encode
+from engine.errors import EngineError
+from engine.pipeline import analyze
+from engine.spotify import to_audio_analysis
+from tests.engine.engine_signals import chord_progression, drum_pattern, encode
 
 
 @pytest.fixture(scope="module")

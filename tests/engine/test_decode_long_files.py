@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine.decode import ffmpeg_executable, probe_audio
+from engine.decode import ffmpeg_executable, probe_audio
 
 
 def test_three_hour_silent_flac_is_probed_from_the_container_without_decoding_it(

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine.decode import iter_pcm_blocks, probe_audio
-from analysis.engine.errors import EngineError
-from tests.analysis.engine.engine_signals import SR, encode, sine
+from engine.decode import iter_pcm_blocks, probe_audio
+from engine.errors import EngineError
+from tests.engine.engine_signals import SR, encode, sine
 
 
 @pytest.fixture(scope="module")

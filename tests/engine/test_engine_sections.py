@@ -5,8 +5,8 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine.frames import FRAME_RATE, MFCC_COEFFICIENTS
-from analysis.engine.structure import find_sections
+from engine.frames import FRAME_RATE, MFCC_COEFFICIENTS
+from engine.structure import find_sections
 
 BLOCK_SECONDS = 40.0
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.engine.decode import iter_pcm_blocks
-from tests.analysis.engine.engine_signals import SR, encode, sine
+from engine.decode import iter_pcm_blocks
+from tests.engine.engine_signals import SR, encode, sine
 
 
 def test_decoding_streams_fixed_size_float_blocks_matching_the_source(workdir: Path) -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine import analyze
-from analysis.engine._essentia import es_loudness_ebur128
-from analysis.engine.loudness import LoudnessMeter, true_peak
-from tests.analysis.engine.engine_signals import SR, encode, sine
+from engine._essentia import es_loudness_ebur128
+from engine.loudness import LoudnessMeter, true_peak
+from engine.pipeline import analyze
+from tests.engine.engine_signals import SR, encode, sine
 
 EBU_REFERENCE_AMPLITUDE = 10 ** (-23 / 20)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine.decode import ffmpeg_executable
+from engine.decode import ffmpeg_executable
 
 SR = 44100
 FloatArray = npt.NDArray[np.float32]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine._essentia import key_extractor
-from analysis.engine.errors import EngineError
+from engine._essentia import key_extractor
+from engine.errors import EngineError
 
 FloatArray = npt.NDArray[np.float32]
 

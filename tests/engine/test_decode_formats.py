@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine.decode import probe_audio, sniff_audio_format
-from tests.analysis.engine.engine_signals import SR, encode, sine
+from engine.decode import probe_audio, sniff_audio_format
+from tests.engine.engine_signals import SR, encode, sine
 
 CASES = [
     ("wav", "wav", "pcm_s16le", 44100),

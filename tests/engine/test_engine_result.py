@@ -6,9 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.engine import ENGINE_VERSION, FEATURES, EngineError, analyze
-from analysis.engine.frames import FRAME_RATE
-from tests.analysis.engine.engine_signals import SR, chord_progression, drum_pattern, encode
+from engine.errors import EngineError
+from engine.features import ENGINE_VERSION, FEATURES
+from engine.frames import FRAME_RATE
+from engine.pipeline import analyze
+from tests.engine.engine_signals import SR, chord_progression, drum_pattern, encode
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine._essentia import bic_segmentation
+from engine._essentia import bic_segmentation
 
 FloatArray = npt.NDArray[np.float32]
 

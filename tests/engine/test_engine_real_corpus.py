@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine import analyze
-from tests.analysis.engine.engine_signals import f_measure
+from engine.pipeline import analyze
+from tests.engine.engine_signals import f_measure
 
 GUITARSET = "guitarset_00_BN1-129-Eb_comp_mic.wav"
 CANDOMBE = "candombe_csic.1995_ansina1_01_first16s.flac"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine import analyze
-from tests.analysis.engine.engine_signals import chord_progression, encode
+from engine.pipeline import analyze
+from tests.engine.engine_signals import chord_progression, encode
 
 PROGRESSIONS = {
     ("C", "major"): [("C", "E", "G"), ("F", "A", "C"), ("G", "B", "D"), ("C", "E", "G")],

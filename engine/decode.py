@@ -30,7 +30,7 @@ import imageio_ffmpeg
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine.errors import EngineError
+from engine.errors import EngineError
 
 ALLOWED_INPUT_FORMATS: frozenset[str] = frozenset(
     {"wav", "mp3", "flac", "ogg", "mov", "aac", "aiff"}

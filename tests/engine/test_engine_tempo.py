@@ -7,8 +7,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from analysis.engine import analyze
-from tests.analysis.engine.engine_signals import (
+from engine.pipeline import analyze
+from tests.engine.engine_signals import (
     click_ramp,
     click_track,
     drum_pattern,

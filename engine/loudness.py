@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine._essentia import IirFilter
-from analysis.engine.errors import EngineError
+from engine._essentia import IirFilter
+from engine.errors import EngineError
 
 FloatArray = npt.NDArray[np.float32]
 

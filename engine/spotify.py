@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from analysis.engine.errors import EngineError
-from analysis.engine.frames import PITCH_CLASSES
-from analysis.engine.results import AnalysisResult, Tempo, Timeline
+from engine.errors import EngineError
+from engine.frames import PITCH_CLASSES
+from engine.results import AnalysisResult, Tempo, Timeline
 
 _REQUIRED = ("tempo", "key", "loudness", "onsets", "sections", "timeline")
 
