@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.api.authentication import request_user
 from accounts.forms import ApiKeyCreateForm, LoginForm, SignupForm
 from accounts.selectors import api_key_list_for_user
 from accounts.services import (
@@ -22,9 +23,8 @@ from accounts.services import (
     login_throttle_check,
     user_create,
 )
-from monitoring.reporting import emit_event
-from phonoglyph.api.authentication import request_user
-from phonoglyph.api.exceptions import ratelimited_view
+from core.api.exceptions import ratelimited_view
+from telemetry.reporting import emit_event
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from analysis.errors import AnalysisJobFinished
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_cancel, analysis_job_retry
+from core.api.exceptions import DomainError
 from engine.features import FEATURES
-from phonoglyph.api.exceptions import DomainError
 
 
 class FeatureFilter(admin.SimpleListFilter):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from phonoglyph.api.exceptions import DomainError
+from core.api.exceptions import DomainError
 
 
 class UnknownFeature(DomainError):

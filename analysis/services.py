@@ -44,14 +44,14 @@ from billing.services import (
     credits_reserve,
     feature_usage_record_free,
 )
+from core.logging import job_id_var
 from engine.errors import EngineError
 from engine.features import ENGINE_VERSION, FEATURES, UnknownFeatures, validate_features
 from engine.results import AnalysisResult
 from media.errors import MediaNotAvailable, StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
 from media.storage import STORAGE_ERRORS
-from monitoring.reporting import capture_processing_error, emit_event, observe_analysis
-from phonoglyph.logging import job_id_var
+from telemetry.reporting import capture_processing_error, emit_event, observe_analysis
 
 logger = logging.getLogger(__name__)
 

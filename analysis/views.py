@@ -24,9 +24,9 @@ from analysis.selectors import (
 )
 from analysis.services import analysis_job_cancel, analysis_job_create, analysis_time_limits
 from billing.selectors import price_for
+from core.api.exceptions import DomainError
 from engine.features import FEATURES
 from media.selectors import media_get_for_user
-from phonoglyph.api.exceptions import DomainError
 
 PAGE_SIZE = 50
 

@@ -55,10 +55,10 @@ from sentry_sdk.transport import Transport  # noqa: E402
 
 from accounts.services import api_key_create, user_create  # noqa: E402
 from bench._sink import SinkProcess  # noqa: E402
-from monitoring import analytics  # noqa: E402
-from monitoring.sentry import sentry_init  # noqa: E402
+from telemetry import analytics  # noqa: E402
+from telemetry.sentry import sentry_init  # noqa: E402
 
-MONITORING_MIDDLEWARE = "monitoring.middleware.RequestMonitoringMiddleware"
+MONITORING_MIDDLEWARE = "telemetry.middleware.RequestMonitoringMiddleware"
 # Spans Sentry records for GET /api/v1/me/: authentication, connect, the key query, rendering.
 DETAIL_SPANS = 4
 

@@ -14,6 +14,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from accounts.api.authentication import request_user
 from billing.forms import CreditMovementForm
 from billing.models import (
     CreditAccount,
@@ -24,8 +25,7 @@ from billing.models import (
 )
 from billing.selectors import usage_by_day
 from billing.services import credits_adjust, credits_grant
-from phonoglyph.api.authentication import request_user
-from phonoglyph.api.exceptions import DomainError
+from core.api.exceptions import DomainError
 
 USAGE_DAYS = 90
 M = TypeVar("M", bound=models.Model)

@@ -42,8 +42,8 @@ from billing.models import (
     TransferKind,
     UsageUnit,
 )
-from monitoring.reporting import CreditMovement, ProductEvent, emit_event, observe_credits
-from phonoglyph.api.exceptions import DomainError
+from core.api.exceptions import DomainError
+from telemetry.reporting import CreditMovement, ProductEvent, emit_event, observe_credits
 
 logger = logging.getLogger(__name__)
 

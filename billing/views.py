@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.api.authentication import request_user
 from billing.charts import usage_chart
 from billing.selectors import (
     credit_balance_for_user,
     transfer_list_for_user,
     usage_by_day_for_user,
 )
-from phonoglyph.api.authentication import request_user
 
 CHART_DAYS = 30
 HISTORY_PAGE_SIZE = 25

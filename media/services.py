@@ -37,7 +37,7 @@ from media.validation import (
     validate_extension,
     validate_size,
 )
-from monitoring.reporting import emit_event, observe_upload_rejected
+from telemetry.reporting import emit_event, observe_upload_rejected
 
 logger = logging.getLogger(__name__)
 

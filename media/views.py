@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.models import User
+from core.api.exceptions import DomainError
 from media.errors import MediaNotFound
 from media.forms import MediaUploadForm
 from media.models import MediaFile
@@ -20,7 +21,6 @@ from media.selectors import media_get_for_user, media_list_for_user, media_stora
 from media.services import media_delete, media_upload, media_upload_rate_limit_check
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 from media.validation import format_bytes
-from phonoglyph.api.exceptions import DomainError
 
 LIBRARY_PAGE_SIZE = 20
 

@@ -7,6 +7,3 @@ class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = "Monitoring"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from monitoring import receivers  # noqa: F401  # connects the log-in receiver

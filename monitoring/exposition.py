@@ -11,20 +11,18 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-import os
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from monitoring.metrics import QUEUE_DEPTH_METRIC
-from phonoglyph.api.exceptions import problem_response
+from core.api.exceptions import problem_response
+from telemetry.metrics import QUEUE_DEPTH_METRIC, host_registry
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +50,6 @@ class QueueDepthCollector(Collector):
         for queue, depth in sorted(depths.items()):
             family.add_metric([queue], depth)
         yield family
-
-
-def host_registry() -> CollectorRegistry:
-    """The metrics of this host's processes: merged from PROMETHEUS_MULTIPROC_DIR when they
-    share one (gunicorn, Celery prefork), else this process's own."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        return REGISTRY
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
-    return registry
 
 
 def render_metrics() -> bytes:

@@ -7,11 +7,11 @@ from datetime import datetime
 from django.utils import timezone
 
 from accounts.models import User
+from core.api.exceptions import DomainError
 from monitoring.alerting import evaluation, notifications
 from monitoring.alerting.evaluation import EvaluationReport
 from monitoring.alerting.notifications import DeliveryReport
 from monitoring.models import Alert, AlertState
-from phonoglyph.api.exceptions import DomainError
 
 
 class AlertStateConflict(DomainError):

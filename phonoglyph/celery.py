@@ -7,7 +7,7 @@ import os
 from celery import Celery
 
 # Connects the worker's logging, metrics and error-reporting receivers before the worker starts.
-import monitoring.celery_signals  # noqa: F401
+import telemetry.celery_signals  # noqa: F401
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phonoglyph.settings")
 # One BLAS/OpenMP thread per process: analysis runs one job per worker process, and idle

@@ -71,7 +71,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "phonoglyph",
+    "core",
+    "telemetry",
     "accounts",
     "media",
     "analysis",
@@ -80,19 +81,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "phonoglyph.middleware.RequestIdMiddleware",
-    "monitoring.middleware.RequestMonitoringMiddleware",
+    "core.middleware.RequestIdMiddleware",
+    "telemetry.middleware.RequestMonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "phonoglyph.middleware.SecurityHeadersMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "phonoglyph.middleware.LogContextMiddleware",
+    "core.middleware.LogContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "phonoglyph.middleware.RatelimitedMiddleware",
+    "core.middleware.RatelimitedMiddleware",
 ]
 
 ROOT_URLCONF = "phonoglyph.urls"
@@ -109,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "monitoring.context_processors.monitoring_config",
+                "telemetry.context_processors.monitoring_config",
             ],
         },
     },
@@ -212,17 +213,17 @@ PERMISSIONS_POLICY = (
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "phonoglyph.api.authentication.ApiKeyAuthentication",
+        "accounts.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "phonoglyph.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "phonoglyph.api.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "phonoglyph.api.parsers.JSONParser",
+        "core.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -247,7 +248,7 @@ SPECTACULAR_SETTINGS = {
 PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int(
     "PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5
 )
-RATELIMIT_VIEW = "phonoglyph.api.exceptions.ratelimited_view"
+RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)
@@ -277,8 +278,8 @@ LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "phonoglyph.logging.RequestContextFilter"}},
-    "formatters": {"json": {"()": "phonoglyph.logging.JsonFormatter"}},
+    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
+    "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -437,7 +438,7 @@ for _network in PHONOGLYPH_METRICS_ALLOWED_IPS:
         )
         raise SystemExit(1) from None
 if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
-    from monitoring.context_processors import browser_connect_origins
+    from telemetry.context_processors import browser_connect_origins
 
     # The browser SDKs post events to their own hosts, which the page's CSP must allow.
     CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
@@ -453,7 +454,7 @@ if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
         ),
     )
 if SENTRY_DSN:
-    from monitoring.sentry import sentry_init
+    from telemetry.sentry import sentry_init
 
     sentry_init(
         dsn=SENTRY_DSN,

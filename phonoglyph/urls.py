@@ -7,10 +7,10 @@ from django.views.generic import RedirectView
 
 from phonoglyph import views
 
-handler400 = "phonoglyph.api.exceptions.bad_request"
-handler403 = "phonoglyph.api.exceptions.permission_denied"
-handler404 = "phonoglyph.api.exceptions.page_not_found"
-handler500 = "phonoglyph.api.exceptions.server_error"
+handler400 = "core.api.exceptions.bad_request"
+handler403 = "core.api.exceptions.permission_denied"
+handler404 = "core.api.exceptions.page_not_found"
+handler500 = "core.api.exceptions.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

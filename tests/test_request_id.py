@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from phonoglyph.logging import JsonFormatter, RequestContextFilter
+from core.logging import JsonFormatter, RequestContextFilter
 
 pytestmark = pytest.mark.django_db
 

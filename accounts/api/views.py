@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import request_user
 from accounts.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -25,10 +26,9 @@ from accounts.services import (
     login_failure_record,
     login_throttle_check,
 )
-from monitoring.reporting import emit_event
-from phonoglyph.api.authentication import request_user
-from phonoglyph.api.exceptions import DomainError
-from phonoglyph.api.idempotency import idempotent
+from core.api.exceptions import DomainError
+from core.api.idempotency import idempotent
+from telemetry.reporting import emit_event
 
 
 class InvalidCredentials(DomainError):

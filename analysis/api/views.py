@@ -24,7 +24,7 @@ from analysis.selectors import (
     analysis_job_list_for_user,
 )
 from analysis.services import analysis_job_cancel, analysis_job_create
-from phonoglyph.api.idempotency import idempotent
+from core.api.idempotency import idempotent
 
 
 def _user(request: Request) -> User:

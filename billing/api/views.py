@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import request_user
 from billing.api.serializers import (
     CreditBalanceSerializer,
     TransferSerializer,
@@ -21,7 +22,6 @@ from billing.selectors import (
     transfer_list_for_user,
     usage_by_day_for_user,
 )
-from phonoglyph.api.authentication import request_user
 
 
 class CreditBalanceApi(APIView):

@@ -16,13 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.api.idempotency import idempotent
 from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
 from media.models import MediaFile
 from media.selectors import media_get_for_user, media_get_ready_for_user, media_list_for_user
 from media.services import media_delete, media_upload, media_upload_rate_limit_check
 from media.storage import storage_download_response
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
-from phonoglyph.api.idempotency import idempotent
 
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
 

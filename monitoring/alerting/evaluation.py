@@ -19,7 +19,6 @@ from django.db.models import F
 
 from monitoring.alerting.metrics import METRIC_SERVICES, MetricSource, Sample
 from monitoring.alerting.notifications import deliveries_enqueue, escalation_channels
-from monitoring.metrics import ALERTS_FIRING
 from monitoring.models import (
     ACTIVE_STATES,
     OPEN_STATES,
@@ -29,6 +28,7 @@ from monitoring.models import (
     DeliveryKind,
     Severity,
 )
+from telemetry.metrics import ALERTS_FIRING
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.authentication import request_user
 from monitoring import health, selectors, services
 from monitoring.api.serializers import (
     AlertListQuerySerializer,
@@ -20,7 +21,6 @@ from monitoring.api.serializers import (
     ProcessingMetricsQuerySerializer,
 )
 from monitoring.models import Alert
-from phonoglyph.api.authentication import request_user
 
 
 class StaffOnly(permissions.IsAdminUser):

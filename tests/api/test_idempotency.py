@@ -64,7 +64,7 @@ def test_expired_key_can_be_used_again(api_client: APIClient, user: User) -> Non
 
     from django.utils import timezone
 
-    from phonoglyph.models import IdempotencyRecord
+    from core.models import IdempotencyRecord
 
     api_client.post("/api/v1/api-keys/", {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k-6")
     IdempotencyRecord.objects.update(expires_at=timezone.now() - timedelta(seconds=1))

@@ -157,7 +157,7 @@ def test_unexpected_exception_is_500_problem_without_internals(user: User) -> No
         (),
         {
             "urlpatterns": [path("api/v1/broken/", Broken.as_view())],
-            "handler500": "phonoglyph.api.exceptions.server_error",
+            "handler500": "core.api.exceptions.server_error",
         },
     )
     client = APIClient(raise_request_exception=False)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from billing.models import FeatureUsage
 from billing.services import InsufficientCredits, credits_capture, credits_reserve
-from phonoglyph.api.exceptions import problem_exception_handler
+from core.api.exceptions import problem_exception_handler
 from tests.billing.factories import fund, job_ref
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ import pytest
 import sentry_sdk
 from django.conf import settings as django_settings
 
-from monitoring import analytics
-from monitoring.sentry import sentry_init
+from telemetry import analytics
+from telemetry.sentry import sentry_init
 from tests.monitoring.servers import RecordingServer
 
 

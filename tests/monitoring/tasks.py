@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from monitoring.reporting import capture_processing_error
+from telemetry.reporting import capture_processing_error
 
 logger = logging.getLogger("tests.monitoring.tasks")
 

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from monitoring import services
-from monitoring.metrics import ALERTS_FIRING
 from monitoring.models import Alert, AlertRule
+from telemetry.metrics import ALERTS_FIRING
 from tests.monitoring.alert_helpers import set_queue_depth
 from tests.monitoring.factories import AlertRuleFactory
 

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import User
-from monitoring.context_processors import browser_connect_origins
+from telemetry.context_processors import browser_connect_origins
 
 pytestmark = pytest.mark.django_db
 

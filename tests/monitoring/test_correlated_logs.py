@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from phonoglyph.logging import request_id_var
+from core.logging import request_id_var
 from tests.monitoring.tasks import log_context_probe
 from tests.monitoring.workers import celery_worker
 

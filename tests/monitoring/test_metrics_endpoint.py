@@ -16,13 +16,13 @@ from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from monitoring.reporting import (
+from phonoglyph.celery import app as celery_app
+from telemetry.reporting import (
     observe_alert_firing,
     observe_analysis,
     observe_credits,
     observe_upload_rejected,
 )
-from phonoglyph.celery import app as celery_app
 from tests.analysis.audio import click_track_with_chord, write_wav
 from tests.analysis.conftest import give_credits
 
@@ -121,7 +121,7 @@ import sys
 import django
 django.setup()
 from monitoring.exposition import render_metrics
-from monitoring.reporting import observe_upload_rejected
+from telemetry.reporting import observe_upload_rejected
 observe_upload_rejected("from_another_process")
 if sys.argv[1] == "render":
     print(render_metrics().decode())

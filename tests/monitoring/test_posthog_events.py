@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from analysis.tasks import analysis_job_run
-from monitoring import analytics
-from monitoring.reporting import ProductEvent, emit_event
+from telemetry import analytics
+from telemetry.reporting import ProductEvent, emit_event
 from tests.analysis.audio import click_track_with_chord, write_wav
 from tests.analysis.conftest import give_credits
 from tests.monitoring.servers import RecordingServer

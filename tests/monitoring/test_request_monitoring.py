@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_key_create
-from monitoring.metrics import HTTP_REQUEST_DURATION
+from telemetry.metrics import HTTP_REQUEST_DURATION
 from tests.monitoring.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_every_api_route_is_measured_by_its_pattern_name(api_client: APIClient) 
 def test_api_calls_are_reported_as_events_with_route_status_and_user(
     posthog_server: RecordingServer, api_client: APIClient, user: User
 ) -> None:
-    from monitoring import analytics
+    from telemetry import analytics
 
     api_client.get(reverse("api:me"))
     api_client.get(reverse("api:api-key-revoke", kwargs={"api_key_id": 999999}))
@@ -89,8 +89,8 @@ def test_api_calls_are_reported_as_events_with_route_status_and_user(
 def test_api_events_are_not_sent_when_sampling_is_zero(
     posthog_server: RecordingServer, settings: Any, api_client: APIClient, user: User
 ) -> None:
-    from monitoring import analytics
-    from monitoring.reporting import emit_event
+    from telemetry import analytics
+    from telemetry.reporting import emit_event
 
     settings.PHONOGLYPH_API_EVENT_SAMPLE_RATE = 0.0
     api_client.get(reverse("api:me"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 
-from monitoring.sentry import git_sha, release_name, scrub_value
+from telemetry.sentry import git_sha, release_name, scrub_value
 
 PROBE = """
 import json, django

@@ -13,9 +13,9 @@ from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOpera
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import ResolverMatch
 
-from monitoring.errors import capture_processing_error
-from monitoring.metrics import HTTP_REQUEST_DURATION
-from monitoring.reporting import emit_event
+from telemetry.errors import capture_processing_error
+from telemetry.metrics import HTTP_REQUEST_DURATION
+from telemetry.reporting import emit_event
 
 logger = logging.getLogger(__name__)
 

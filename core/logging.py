@@ -8,7 +8,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-# One line per HTTP request, written by phonoglyph.middleware.RequestIdMiddleware.
+# One line per HTTP request, written by core.middleware.RequestIdMiddleware.
 ACCESS_LOGGER_NAME = "phonoglyph.access"
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(

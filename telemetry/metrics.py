@@ -8,7 +8,10 @@ there and the `/metrics` view merges them with `MultiProcessCollector`.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 
 # Request latency buckets: API calls are expected in the 5 ms to 1 s range; uploads take longer.
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -65,3 +68,13 @@ ALERTS_FIRING = Gauge(
 )
 
 QUEUE_DEPTH_METRIC = "phonoglyph_celery_queue_depth"
+
+
+def host_registry() -> CollectorRegistry:
+    """The metrics of this host's processes: merged from PROMETHEUS_MULTIPROC_DIR when they
+    share one (gunicorn, Celery prefork), else this process's own."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+    return registry

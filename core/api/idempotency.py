@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from phonoglyph.api.authentication import request_user
-from phonoglyph.api.exceptions import DomainError
-from phonoglyph.models import IdempotencyRecord
+from core.api.exceptions import DomainError
+from core.models import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -70,13 +70,15 @@ def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Resp
             f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters."
         )
     fingerprint = request_fingerprint(request)
-    user = request_user(request)
+    user_id = request.user.pk
+    if user_id is None:
+        raise NotAuthenticated()
     now = timezone.now()
-    IdempotencyRecord.objects.filter(user=user, key=key, expires_at__lte=now).delete()
+    IdempotencyRecord.objects.filter(user_id=user_id, key=key, expires_at__lte=now).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(
-                user=user,
+                user_id=user_id,
                 key=key,
                 method=request.method or "POST",
                 path=request.path,
@@ -84,7 +86,7 @@ def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Resp
                 expires_at=now + timedelta(hours=settings.PHONOGLYPH_IDEMPOTENCY_TTL_HOURS),
             )
     except IntegrityError:
-        existing = IdempotencyRecord.objects.get(user=user, key=key)
+        existing = IdempotencyRecord.objects.get(user_id=user_id, key=key)
     if existing.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body or endpoint."

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from django.conf import settings
 
-from monitoring.reporting import ProductEvent
+from telemetry.reporting import ProductEvent
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest
 
-from monitoring.sentry import release_name
+from telemetry.sentry import release_name
 
 
 def browser_connect_origins(*, sentry_dsn: str, posthog_host: str) -> list[str]:

@@ -12,11 +12,11 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from monitoring import analytics
-from monitoring.reporting import emit_event
+from telemetry import analytics
+from telemetry.reporting import emit_event
 
 
-@receiver(user_logged_in, dispatch_uid="monitoring.identify_on_login")
+@receiver(user_logged_in, dispatch_uid="telemetry.identify_on_login")
 def identify_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """Tie the user's later events to their id, so funnels follow them across sessions."""
     analytics.identify(user_id=user.pk, properties={"is_staff": bool(user.is_staff)})

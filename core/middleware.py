@@ -12,8 +12,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.exceptions import Ratelimited
 
-from phonoglyph.api.exceptions import ratelimited_view
-from phonoglyph.logging import ACCESS_LOGGER_NAME, request_id_var, user_id_var
+from core.api.exceptions import ratelimited_view
+from core.logging import ACCESS_LOGGER_NAME, request_id_var, user_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and plain, so it can never smuggle log or header

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 
 from accounts.models import User
 from accounts.services import api_key_authenticate
-from phonoglyph.logging import user_id_var
+from core.logging import user_id_var
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -40,7 +40,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describe API keys in the OpenAPI schema as an HTTP bearer scheme."""
 
-    target_class = "phonoglyph.api.authentication.ApiKeyAuthentication"
+    target_class = "accounts.api.authentication.ApiKeyAuthentication"
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from monitoring.metrics import (
+from telemetry.metrics import (
     ALERTS_FIRING,
     ANALYSIS_AUDIO_DURATION,
     ANALYSIS_PROCESSING_DURATION,
@@ -57,7 +57,7 @@ def emit_event(
 
     Properties are ids, durations, sizes and codes: never file names, emails or secrets.
     """
-    from monitoring import analytics
+    from telemetry import analytics
 
     analytics.capture(event, user_id=user_id, properties=properties or {})
 
@@ -94,7 +94,7 @@ def capture_processing_error(
     metadata: dict[str, object] | None = None,
 ) -> None:
     """Send a processing error to Sentry (when configured) tagged with its operation."""
-    from monitoring import errors
+    from telemetry import errors
 
     errors.capture_processing_error(
         error,

@@ -23,8 +23,8 @@ from typing import Any
 
 from celery import signals
 
-from monitoring.metrics import CELERY_TASK_DURATION, CELERY_TASKS
-from phonoglyph.logging import job_id_var, request_id_var, user_id_var
+from core.logging import job_id_var, request_id_var, user_id_var
+from telemetry.metrics import CELERY_TASK_DURATION, CELERY_TASKS
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def ensure_sentry() -> None:
     # Reading settings loads them, and loading them calls sentry_init when SENTRY_DSN is set.
     if not settings.SENTRY_DSN or sentry_sdk.get_client().is_active():
         return
-    from monitoring.sentry import sentry_init
+    from telemetry.sentry import sentry_init
 
     sentry_init(
         dsn=settings.SENTRY_DSN,
@@ -179,7 +179,7 @@ def serve_worker_metrics(**kwargs: Any) -> None:
     from django.conf import settings
     from prometheus_client import start_http_server
 
-    from monitoring.exposition import host_registry
+    from telemetry.metrics import host_registry
 
     port = settings.PHONOGLYPH_WORKER_METRICS_PORT
     if not port:
@@ -199,7 +199,7 @@ def flush_reporting() -> None:
     """Send what Sentry and PostHog hold in this process before it exits."""
     import sentry_sdk
 
-    from monitoring import analytics
+    from telemetry import analytics
 
     try:
         sentry_sdk.flush(timeout=SHUTDOWN_FLUSH_SECONDS)

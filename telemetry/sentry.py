@@ -23,7 +23,7 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
 
-from phonoglyph.logging import ACCESS_LOGGER_NAME
+from core.logging import ACCESS_LOGGER_NAME
 
 FILTERED = "[Filtered]"
 
@@ -188,14 +188,18 @@ def git_sha(base_dir: Path) -> str | None:
 
 @functools.cache
 def release_name(release: str, base_dir: Path) -> str:
-    """`release` when given, else phonoglyph@<version>[+<git sha>]."""
+    """`release` when given, else phonoglyph@<version>[+<git sha>].
+
+    The version is the installed distribution's; a source tree run without installing it
+    names the commit alone.
+    """
     if release:
         return release
+    sha = git_sha(base_dir)
     try:
         version = metadata.version("phonoglyph")
     except metadata.PackageNotFoundError:
-        from phonoglyph import __version__ as version
-    sha = git_sha(base_dir)
+        return f"phonoglyph@{sha}" if sha else "phonoglyph"
     return f"phonoglyph@{version}+{sha}" if sha else f"phonoglyph@{version}"
 
 
