@@ -260,7 +260,13 @@ def describe_tempo(
     """
     full = rhythm.onset_envelope(frames.spectral_flux, rate)
     low = rhythm.onset_envelope(frames.low_band_flux, rate)
-    estimate = rhythm.estimate_tempo(full, rate, low_envelope=low, octave_guard=octave_guard)
+    estimate = rhythm.estimate_tempo(
+        full,
+        rate,
+        low_envelope=low,
+        attack=rhythm.attack_size(frames.spectral_flux, rate),
+        octave_guard=octave_guard,
+    )
     if estimate is None or estimate.confidence < rhythm.PULSE_THRESHOLD:
         if estimate is None and full.size < rhythm.MIN_TEMPO_SECONDS * rate:
             reason = TOO_SHORT

@@ -19,10 +19,15 @@
   three things must hold at once: the onsets fall on a grid (onset strength on the grid at its
   best phase over the window's mean strength), they are attacks rather than swells (strength
   70 ms either side of the grid points small against the points themselves), and they recur
-  (the window's normalised onset autocorrelation at the beat period). Their product, mapped
-  to 0-1 by ``x / (x + 1.5)``, is the confidence; the median over windows keeps one odd
-  window from deciding. Each factor alone lets one kind of beatless audio through: tremolo
-  recurs but has no attacks, rubato playing has attacks on no steady grid, noise has neither.
+  (the window's normalised onset autocorrelation at the best of one to four beat periods, so
+  a syncopated pattern that repeats by the bar still counts). The median over windows of
+  their product keeps one odd window from deciding. It is scaled by the size of the attacks,
+  ``a / (a + 20)`` where ``a`` is the 99th percentile of the flux above its half-second trend
+  (in summed log-magnitude units): the onset envelope is normalised, so without it the
+  quantisation noise of a pad or the slow rise of a tremolo would be read as onsets. The
+  result ``x`` is mapped to 0-1 by ``x / (x + 0.43)``. Each factor alone lets some beatless
+  audio through: tremolo recurs but has no attacks, rubato playing and speech have attacks on
+  no steady grid, noise has neither.
   Below ``PULSE_THRESHOLD`` the tempo is reported absent (measured in docs/accuracy.md).
 * Tempo alternatives: the runner-up of the octave guard, weighted by its share of the grid
   evidence of the two, as MIREX tempo estimators report T1, T2 and their relative strength.
@@ -76,7 +81,10 @@ _CLARITY_RANGE = 0.04
 _CLARITY_STEPS = 5
 # 70 ms at 43 frames/s: past the attack of a drum or a plucked string, still inside a swell.
 _ATTACK_SIDE_FRAMES = 3
-_CLARITY_SCALE = 1.5
+_CLARITY_SCALE = 0.43
+_ATTACK_SCALE = 20.0
+_ATTACK_PERCENTILE = 99.0
+_RECURRENCE_MULTIPLES = 4
 _METERS = (2, 3, 4, 5, 6, 7)
 # Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
 PULSE_THRESHOLD = 0.5
@@ -98,14 +106,24 @@ class Downbeats:
     confidence: float
 
 
-def onset_envelope(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
-    """Flux minus its half-second moving average, rectified and scaled to unit deviation."""
+def _above_trend(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
     values = np.asarray(flux, dtype=np.float64)
     width = max(1, round(frame_rate * _TREND_SECONDS)) | 1
     trend = np.convolve(values, np.ones(width) / width, mode="same")
-    rectified = np.clip(values - trend, 0.0, None)
+    return np.clip(values - trend, 0.0, None)
+
+
+def onset_envelope(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
+    """Flux minus its half-second moving average, rectified and scaled to unit deviation."""
+    rectified = _above_trend(flux, frame_rate)
     deviation = float(rectified.std())
     return rectified / deviation if deviation > 0 else rectified
+
+
+def attack_size(flux: npt.ArrayLike, frame_rate: float) -> float:
+    """The 99th percentile of the flux above its trend: how big the audio's attacks are."""
+    rectified = _above_trend(flux, frame_rate)
+    return float(np.percentile(rectified, _ATTACK_PERCENTILE)) if rectified.size else 0.0
 
 
 def _autocorrelation(envelope: Float64Array) -> Float64Array:
@@ -246,7 +264,13 @@ def pulse_clarity(envelope: Float64Array, frame_rate: float, bpm: float) -> floa
                 continue
             beside = float(stretch[grid[phase] - side].mean() + stretch[grid[phase] + side].mean())
             sharpness = max(0.0, 1.0 - beside / 2 / peak)
-            recurrence = max(0.0, float(np.interp(period, lag_axis, correlation)))
+            # Lags beyond 60 % of the window rest on too few frame pairs to mean anything.
+            lags = [
+                period * k for k in range(1, _RECURRENCE_MULTIPLES + 1) if period * k < 0.6 * window
+            ]
+            if not lags:
+                continue
+            recurrence = max(0.0, float(np.interp(lags, lag_axis, correlation).max()))
             best = max(best, peak / mean * sharpness * recurrence)
         scores.append(best)
     return float(np.median(scores)) if scores else 0.0
@@ -257,11 +281,13 @@ def estimate_tempo(
     frame_rate: float,
     *,
     low_envelope: Float64Array | None = None,
+    attack: float | None = None,
     octave_guard: bool = True,
 ) -> TempoEstimate | None:
     """Global tempo candidate with its pulse clarity as confidence; None when the envelope
     is shorter than 4 s or carries no onsets at all. Compare the confidence with
-    ``PULSE_THRESHOLD`` before believing the tempo."""
+    ``PULSE_THRESHOLD`` before believing the tempo. ``attack`` is ``attack_size`` of the flux
+    behind ``envelope``; without it the clarity is not scaled by the size of the attacks."""
     if envelope.size < MIN_TEMPO_SECONDS * frame_rate or not np.any(envelope > 0):
         return None
     bpms, salience = tempo_salience(envelope, frame_rate)
@@ -283,6 +309,8 @@ def estimate_tempo(
         if len(ranked) > 1 and ranked[0][1] + ranked[1][1] > 0:
             alternative = (ranked[1][0], ranked[1][1] / (ranked[0][1] + ranked[1][1]))
     clarity = pulse_clarity(envelope, frame_rate, bpm)
+    if attack is not None:
+        clarity *= attack / (attack + _ATTACK_SCALE)
     return TempoEstimate(
         bpm=float(bpm),
         confidence=clarity / (clarity + _CLARITY_SCALE),

@@ -378,9 +378,7 @@ def steady_chords(bpm: float, seconds: float, chords: Sequence[Sequence[str]]) -
     shape = np.exp(-k / 0.4) * np.minimum(1.0, k / 0.004)
     for index, t in enumerate(np.arange(0.2, seconds - 0.1, beat)):
         chord = chords[(index // 4) % len(chords)]
-        note = sum(
-            (_tone(_midi_hz(60 + _NOTE[name]), length) for name in chord), np.zeros(length)
-        )
+        note = sum((_tone(_midi_hz(60 + _NOTE[name]), length) for name in chord), np.zeros(length))
         start = int(t * SR)
         out[start : start + length] += (note * shape * (1.0 if index % 4 == 0 else 0.7))[
             : n - start
