@@ -87,8 +87,8 @@ _ATTACK_PERCENTILE = 99.0
 _RECURRENCE_MULTIPLES = 4
 _METERS = (2, 3, 4, 5, 6, 7)
 # Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
-PULSE_THRESHOLD = 0.5
-METER_THRESHOLD = 0.3
+PULSE_THRESHOLD = 0.46
+METER_THRESHOLD = 0.38
 
 
 @dataclass(frozen=True)
