@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from engine.pipeline import analyze
@@ -26,7 +27,7 @@ from tests.engine.engine_signals import (
 
 SECONDS = 20.0
 # name -> (generator, tonal?)
-BEATLESS: dict[str, tuple[Callable[[], np.ndarray], bool | None]] = {
+BEATLESS: dict[str, tuple[Callable[[], npt.NDArray[np.float32]], bool | None]] = {
     "pad": (lambda: pad(("C", "E", "G"), SECONDS), True),
     "pad_slow_swell": (lambda: pad(("A", "C", "E"), SECONDS, swell_seconds=10.0), True),
     "tremolo_chord": (lambda: tremolo_chord(("F", "A", "C"), SECONDS, 2.35), True),
