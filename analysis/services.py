@@ -32,8 +32,6 @@ from jobs.runner import job_run
 from jobs.sweep import SweepReport, job_kind_sweep, job_ref_is_alive
 from media.selectors import media_get_ready_for_user
 
-__all__ = ["SweepReport"]
-
 
 @dataclass(frozen=True)
 class TimeLimits:

@@ -9,7 +9,7 @@ A domain registers its kinds once, from its AppConfig.ready().
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from celery import Task
@@ -103,7 +103,7 @@ class JobKind(Generic[J, R]):
     # Related rows the work reads, fetched with the claimed job in one query.
     claim_related: tuple[str, ...] = ()
     # Transient failures of what this kind depends on, beyond TRANSIENT_ERRORS.
-    extra_transient_errors: tuple[type[Exception], ...] = field(default=())
+    extra_transient_errors: tuple[type[Exception], ...] = ()
 
     @property
     def transient_errors(self) -> tuple[type[Exception], ...]:
