@@ -83,7 +83,9 @@ class JobKind(Generic[J, R]):
     was cancelled or swept, and raises JobRefused for input it cannot handle. `store(job,
     outcome)` persists the outcome and returns the job's fields to write on success.
     `reusable(job)` returns the fields of an identical finished job's result the job may take
-    instead of running (None: run it). `task` is the Celery task that runs a job by id.
+    instead of running (None: run it); it must only offer results of the job's own owner.
+    `version` names the version of the work (e.g. the engine's) its results depend on. `task`
+    is the Celery task that runs a job by id, published on `queue`.
     """
 
     name: str
