@@ -310,9 +310,9 @@ def credits_adjust(
     key = idempotency_key or f"adjustment:{uuid.uuid4()}"
     with ledger_transaction():
         account = lock_user_account(user)
-        system = system_account(AccountKind.GRANTS)
 
         def adjust() -> Transfer:
+            system = system_account(AccountKind.GRANTS)
             if amount > 0:
                 return grant(
                     account=account,

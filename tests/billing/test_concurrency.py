@@ -15,11 +15,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from billing.errors import InsufficientCredits, ReservationReleased
 from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
 from billing.selectors import credit_balance_for_user, ledger_reconcile
 from billing.services import (
-    InsufficientCredits,
-    ReservationReleased,
     credit_account_open,
     credits_capture,
     credits_grant,
