@@ -31,7 +31,6 @@ from bench._corpus import (
     chord_progression,
     click_track,
     drum_pattern,
-    encode,
     f_measure,
     onset_f_measure,
     real_clips,
@@ -42,6 +41,7 @@ from engine import rhythm
 from engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
 from engine.pipeline import analyze, describe_tempo
 from engine.tonal import KEY_PROFILE, Decimator, estimate_key, normalise_key_name
+from tests.support.audio import encode
 
 essentia.log.infoActive = False
 

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 
 from telemetry import analytics
 from telemetry.sentry import sentry_init
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 
 @pytest.fixture
