@@ -255,3 +255,30 @@ def open_reservations_for_user(*, user: User) -> QuerySet[Transfer]:
     return Transfer.objects.filter(
         debit_account__user=user, kind=TransferKind.RESERVE, settlements__isnull=True
     ).order_by("-created_at")
+
+
+# Usage across all users: what the ops console (monitoring) shows of billing.
+# Plain values cross the boundary; no model instance or queryset leaves this module.
+
+
+@dataclass(frozen=True)
+class FeatureCredits:
+    """Credits charged for one feature, and how many uses charged them."""
+
+    feature: str
+    credits: int
+    uses: int
+
+
+def usage_credits_by_feature(*, since: datetime) -> list[FeatureCredits]:
+    """Credits charged per feature since `since`, most first, from the usage records."""
+    rows = (
+        FeatureUsage.objects.filter(created_at__gte=since)
+        .values("feature")
+        .annotate(credits=Sum("cost"), uses=Count("id"))
+        .order_by("-credits", "feature")
+    )
+    return [
+        FeatureCredits(feature=row["feature"], credits=int(row["credits"] or 0), uses=row["uses"])
+        for row in rows
+    ]

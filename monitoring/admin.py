@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -14,10 +13,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from monitoring import dashboard, services
 from monitoring.models import Alert, AlertRule, NotificationDelivery, Silence
 from monitoring.services import AlertStateConflict
+from monitoring.staff import staff_member
 
 
 @admin.register(AlertRule)
@@ -35,12 +34,6 @@ class AlertRuleAdmin(admin.ModelAdmin[AlertRule]):
     list_editable = ("enabled",)
     list_filter = ("severity", "enabled", "metric")
     search_fields = ("name", "description")
-
-
-def _staff(request: HttpRequest) -> User:
-    if not isinstance(request.user, User):
-        raise PermissionDenied
-    return request.user
 
 
 @admin.register(Alert)
@@ -97,9 +90,9 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         alert = get_object_or_404(Alert, pk=pk)
         try:
             if action == "acknowledge":
-                services.alert_acknowledge(alert=alert, user=_staff(request))
+                services.alert_acknowledge(alert=alert, user=staff_member(request))
             else:
-                services.alert_resolve(alert=alert, user=_staff(request))
+                services.alert_resolve(alert=alert, user=staff_member(request))
         except AlertStateConflict as refused:
             self.message_user(request, refused.detail, level=messages.WARNING)
         else:
@@ -124,7 +117,7 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         done, refused = 0, 0
         for alert in queryset:
             try:
-                action(alert=alert, user=_staff(request))
+                action(alert=alert, user=staff_member(request))
                 done += 1
             except AlertStateConflict:
                 refused += 1
@@ -139,7 +132,7 @@ class SilenceAdmin(admin.ModelAdmin[Silence]):
 
     def save_model(self, request: HttpRequest, obj: Silence, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = _staff(request)
+            obj.created_by_id = staff_member(request).pk
         super().save_model(request, obj, form, change)
 
 

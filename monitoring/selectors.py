@@ -1,40 +1,32 @@
-"""Reads for health, metrics, alerts and the dashboard; monitoring may read every domain."""
+"""Reads for health, metrics, alerts and the dashboard.
+
+Monitoring reads its own alerts here, and the domains only through their selectors, which
+hand over frozen dataclasses: no other app's model is queried from this package.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet
 
-from analysis.models import AnalysisJob
-from billing.models import FeatureUsage
-from billing.selectors import ReconciliationReport, ledger_reconcile
+from analysis.selectors import (
+    AnalysisBacklog,
+    AnalysisJobStats,
+    analysis_job_backlog,
+    analysis_job_failures_by_code,
+    analysis_job_stats,
+    analysis_job_stats_timeline,
+)
+from billing.selectors import ReconciliationReport, ledger_reconcile, usage_credits_by_feature
 from monitoring.models import ACTIVE_STATES, Alert, AlertState
 
 Service = Literal["analysis", "stem_separation"]
 SERVICES: tuple[Service, ...] = ("analysis", "stem_separation")
 STEM_SEPARATION_UNAVAILABLE = "stem separation is not part of this deployment yet"
-
-
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """The `fraction` quantile of `values` by linear interpolation between closest ranks.
-
-    Matches NumPy's default ("linear") method; None for no values.
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    lower = math.floor(position)
-    upper = math.ceil(position)
-    if lower == upper:
-        return float(ordered[lower])
-    weight = position - lower
-    return float(ordered[lower] * (1 - weight) + ordered[upper] * weight)
 
 
 @dataclass(frozen=True)
@@ -82,51 +74,29 @@ def _unavailable(service: Service, reason: str) -> ProcessingStats:
     )
 
 
-def _finished_jobs(*, since: datetime, until: datetime) -> QuerySet[AnalysisJob]:
-    return AnalysisJob.objects.filter(
-        status__in=AnalysisJob.FINISHED, finished_at__gte=since, finished_at__lt=until
-    )
-
-
-def _stats_from_rows(
-    service: Service, rows: Sequence[tuple[str, float | None]], hours: float
-) -> ProcessingStats:
-    counts = {"succeeded": 0, "failed": 0, "cancelled": 0}
-    for status, _seconds in rows:
-        counts[status] = counts.get(status, 0) + 1
-    total = len(rows)
-    # Times are those of completed work: a cancelled or failed job's wall time says little
-    # about how long analysing takes.
-    times = [seconds for status, seconds in rows if status == "succeeded" and seconds is not None]
+def _from_job_stats(service: Service, stats: AnalysisJobStats) -> ProcessingStats:
     return ProcessingStats(
         service=service,
         available=True,
-        total_operations=total,
-        succeeded=counts["succeeded"],
-        failed=counts["failed"],
-        cancelled=counts["cancelled"],
-        success_rate=round(100 * counts["succeeded"] / total, 2) if total else None,
-        failure_rate=round(100 * counts["failed"] / total, 2) if total else None,
-        mean_seconds=round(sum(times) / len(times), 3) if times else None,
-        p50_seconds=_rounded(percentile(times, 0.50)),
-        p95_seconds=_rounded(percentile(times, 0.95)),
-        p99_seconds=_rounded(percentile(times, 0.99)),
-        throughput_per_hour=round(total / hours, 3) if hours > 0 else 0.0,
+        total_operations=stats.total,
+        succeeded=stats.succeeded,
+        failed=stats.failed,
+        cancelled=stats.cancelled,
+        success_rate=stats.success_rate,
+        failure_rate=stats.failure_rate,
+        mean_seconds=stats.mean_seconds,
+        p50_seconds=stats.p50_seconds,
+        p95_seconds=stats.p95_seconds,
+        p99_seconds=stats.p99_seconds,
+        throughput_per_hour=stats.throughput_per_hour,
     )
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
 
 
 def processing_stats(*, service: Service, since: datetime, until: datetime) -> ProcessingStats:
     """Operations of `service` that finished in [since, until)."""
     if service == "stem_separation":
         return _unavailable(service, STEM_SEPARATION_UNAVAILABLE)
-    rows = list(
-        _finished_jobs(since=since, until=until).values_list("status", "processing_seconds")
-    )
-    return _stats_from_rows(service, rows, (until - since).total_seconds() / 3600)
+    return _from_job_stats(service, analysis_job_stats(since=since, until=until))
 
 
 @dataclass(frozen=True)
@@ -149,90 +119,35 @@ def processing_timeline(
     *, service: Service, since: datetime, until: datetime, bucket: timedelta
 ) -> list[TimelineBucket]:
     """Finished operations bucketed by finish time, oldest first (empty buckets included)."""
-    count = max(1, math.ceil((until - since) / bucket))
     if service == "stem_separation":
         return []
-    grouped: list[list[tuple[str, float | None]]] = [[] for _ in range(count)]
-    rows = _finished_jobs(since=since, until=until).values_list(
-        "finished_at", "status", "processing_seconds"
-    )
-    for finished_at, status, seconds in rows:
-        if finished_at is None:  # excluded by the range filter; narrows the type
-            continue
-        index = min(count - 1, int((finished_at - since) / bucket))
-        grouped[index].append((status, seconds))
-    buckets = []
-    for index, bucket_rows in enumerate(grouped):
-        stats = _stats_from_rows(service, bucket_rows, bucket.total_seconds() / 3600)
-        buckets.append(
-            TimelineBucket(
-                start=since + index * bucket,
-                total_operations=stats.total_operations,
-                succeeded=stats.succeeded,
-                failed=stats.failed,
-                p50_seconds=stats.p50_seconds,
-                p95_seconds=stats.p95_seconds,
-                mean_seconds=stats.mean_seconds,
-            )
+    return [
+        TimelineBucket(
+            start=point.start,
+            total_operations=point.stats.total,
+            succeeded=point.stats.succeeded,
+            failed=point.stats.failed,
+            p50_seconds=point.stats.p50_seconds,
+            p95_seconds=point.stats.p95_seconds,
+            mean_seconds=point.stats.mean_seconds,
         )
-    return buckets
+        for point in analysis_job_stats_timeline(since=since, until=until, bucket=bucket)
+    ]
 
 
-@dataclass(frozen=True)
-class Backlog:
-    queued: int
-    running: int
-    oldest_queued_age_seconds: float | None
-    stuck_running: int
-    stuck_job_ids: tuple[int, ...]
-
-
-def analysis_backlog(*, now: datetime) -> Backlog:
+def analysis_backlog(*, now: datetime) -> AnalysisBacklog:
     """Jobs waiting and running now, and those running past their hard time limit."""
-    queued = AnalysisJob.objects.filter(status=AnalysisJob.Status.QUEUED)
-    oldest = queued.order_by("queued_at").values_list("queued_at", flat=True).first()
-    running = list(
-        AnalysisJob.objects.filter(status=AnalysisJob.Status.RUNNING).values_list(
-            "pk", "started_at", "queued_at", "time_limit"
-        )
-    )
-    stuck = tuple(
-        pk
-        for pk, started_at, queued_at, limit in running
-        if now - (started_at or queued_at) > timedelta(seconds=limit)
-    )
-    return Backlog(
-        queued=queued.count(),
-        running=len(running),
-        oldest_queued_age_seconds=round((now - oldest).total_seconds(), 1) if oldest else None,
-        stuck_running=len(stuck),
-        stuck_job_ids=stuck,
-    )
+    return analysis_job_backlog(now=now)
 
 
 def failures_by_code(*, since: datetime) -> list[dict[str, Any]]:
     """Failed analyses since `since`, counted per error code, most frequent first."""
-    rows = (
-        AnalysisJob.objects.filter(status=AnalysisJob.Status.FAILED, finished_at__gte=since)
-        .values("error_code")
-        .annotate(count=Count("id"))
-        .order_by("-count", "error_code")
-    )
-    return [{"code": row["error_code"] or "unknown", "count": row["count"]} for row in rows]
+    return [asdict(row) for row in analysis_job_failures_by_code(since=since)]
 
 
 def credits_by_feature(*, since: datetime) -> list[dict[str, Any]]:
     """Credits charged per feature since `since`, from billing's usage records."""
-    rows = (
-        FeatureUsage.objects.filter(created_at__gte=since)
-        .values("feature")
-        .annotate(credits=Sum("cost"), uses=Count("id"))
-        .order_by("-credits", "feature")
-    )
-    return [
-        {"feature": row["feature"], "credits": int(row["credits"] or 0), "uses": row["uses"]}
-        for row in rows
-    ]
+    return [asdict(row) for row in usage_credits_by_feature(since=since)]
 
 
 def ledger_reconciliation() -> ReconciliationReport:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils import timezone
 
-from accounts.models import User
 from core.api.exceptions import DomainError
 from monitoring.alerting import evaluation, notifications
 from monitoring.alerting.evaluation import EvaluationReport
@@ -29,7 +29,9 @@ def notifications_deliver(*, now: datetime | None = None) -> DeliveryReport:
     return notifications.notifications_deliver(now=now or timezone.now())
 
 
-def alert_acknowledge(*, alert: Alert, user: User, now: datetime | None = None) -> Alert:
+def alert_acknowledge(
+    *, alert: Alert, user: AbstractBaseUser, now: datetime | None = None
+) -> Alert:
     """Acknowledge a firing alert: it stops repeating and escalating.
 
     Raises AlertStateConflict unless the alert is firing.
@@ -47,7 +49,7 @@ def alert_acknowledge(*, alert: Alert, user: User, now: datetime | None = None) 
     return alert
 
 
-def alert_resolve(*, alert: Alert, user: User, now: datetime | None = None) -> Alert:
+def alert_resolve(*, alert: Alert, user: AbstractBaseUser, now: datetime | None = None) -> Alert:
     """Resolve a firing or acknowledged alert by hand and send the resolved notice.
 
     Raises AlertStateConflict when the alert is not active (pending or already resolved).

@@ -1,11 +1,11 @@
-"""Product analytics: the one owner of the PostHog client and of the event catalogue.
+"""Product analytics: the one owner of the PostHog client.
 
 PostHog is on exactly when `POSTHOG_API_KEY` is set. Events go through posthog's background
 consumer thread over a bounded queue, so a capture never waits on the network; when the queue
 is full or the host is down, events are dropped and logged, and the request or task carries on.
 
-Every event declares the properties it may carry (ids, durations, sizes, codes). Anything else
-a caller passes is dropped before it leaves the process, so a file name, an email or a secret
+Every event declares the properties it may carry in `telemetry.events`. Anything else a
+caller passes is dropped before it leaves the process, so a file name, an email or a secret
 cannot reach PostHog by accident.
 """
 
@@ -16,43 +16,17 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any
 
 from django.conf import settings
 
-from telemetry.reporting import ProductEvent
+# Re-exported: the catalogue is read where the client applies it.
+from telemetry.events import EVENT_PROPERTIES as EVENT_PROPERTIES
+from telemetry.events import ProductEvent
 
 logger = logging.getLogger(__name__)
 
 PropertyValue = str | int | float | bool | None
-
-_API_CALL = frozenset({"route", "method", "status", "duration_ms", "error_code"})
-_MEDIA = frozenset({"media_id", "size_bytes", "duration_seconds", "format", "sample_rate"})
-_JOB = frozenset({"job_id", "media_id", "duration_seconds", "kind", "priority", "credits"})
-_JOB_DONE = _JOB | {"processing_seconds", "reused", "code"}
-_CREDITS = frozenset({"amount", "feature", "balance", "job_id", "reason"})
-
-EVENT_PROPERTIES: Final[Mapping[ProductEvent, frozenset[str]]] = {
-    "user_signed_up": frozenset({"method"}),
-    "user_logged_in": frozenset({"method"}),
-    "api_key_created": frozenset({"api_key_id"}),
-    "media_uploaded": _MEDIA,
-    "media_rejected": frozenset({"code", "size_bytes", "format"}),
-    "media_deleted": frozenset({"media_id"}),
-    "analysis_started": _JOB,
-    "analysis_completed": _JOB_DONE,
-    "analysis_failed": _JOB_DONE,
-    "analysis_cancelled": _JOB,
-    "stem_separation_started": _JOB,
-    "stem_separation_completed": _JOB_DONE,
-    "stem_separation_failed": _JOB_DONE,
-    "credits_granted": _CREDITS,
-    "credits_reserved": _CREDITS,
-    "credits_captured": _CREDITS,
-    "credits_released": _CREDITS,
-    "api_call_success": _API_CALL,
-    "api_call_error": _API_CALL,
-}
 
 # A queue this size absorbs a burst of a few thousand requests while the host is slow; beyond
 # that, dropping analytics is better than holding memory for them.

@@ -1,7 +1,8 @@
-"""The small API through which domains report to monitoring.
+"""The small API through which domains report.
 
-Domains call these functions and nothing else of `monitoring`: emit a product event, count an
-outcome, capture a processing error. Each call is cheap and never raises into the caller.
+Domains call these functions and nothing else of `telemetry`: emit a product event (named in
+`telemetry.events`), count an outcome, capture a processing error. Each call is cheap and never
+raises into the caller.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from telemetry import analytics
+
+# Re-exported: callers name the event they emit without reaching into the catalogue module.
+from telemetry.events import ProductEvent as ProductEvent
 from telemetry.metrics import (
     ALERTS_FIRING,
     ANALYSIS_AUDIO_DURATION,
@@ -18,28 +23,6 @@ from telemetry.metrics import (
 )
 
 logger = logging.getLogger(__name__)
-
-ProductEvent = Literal[
-    "user_signed_up",
-    "user_logged_in",
-    "api_key_created",
-    "media_uploaded",
-    "media_rejected",
-    "media_deleted",
-    "analysis_started",
-    "analysis_completed",
-    "analysis_failed",
-    "analysis_cancelled",
-    "stem_separation_started",
-    "stem_separation_completed",
-    "stem_separation_failed",
-    "credits_granted",
-    "credits_reserved",
-    "credits_captured",
-    "credits_released",
-    "api_call_success",
-    "api_call_error",
-]
 
 CreditMovement = Literal["reserved", "captured", "released", "granted", "refunded", "expired"]
 
@@ -57,8 +40,6 @@ def emit_event(
 
     Properties are ids, durations, sizes and codes: never file names, emails or secrets.
     """
-    from telemetry import analytics
-
     analytics.capture(event, user_id=user_id, properties=properties or {})
 
 

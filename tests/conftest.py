@@ -135,3 +135,33 @@ def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
     settings.PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS = 2.0
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return settings
+
+
+# Telemetry: Sentry pointed at a loopback server; the telemetry tests read what it received,
+# and so do the monitoring tests whose alerts go to Sentry.
+@pytest.fixture
+def recording_server():
+    server = RecordingServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sentry_server(recording_server):
+    """Sentry initialised with a DSN whose host is the recording server (project 42)."""
+    import sentry_sdk
+    from django.conf import settings as django_settings
+
+    from telemetry.sentry import sentry_init
+
+    sentry_init(
+        dsn=f"http://publickey@127.0.0.1:{recording_server.port}/42",
+        environment="test",
+        release="",
+        traces_sample_rate=1.0,
+        base_dir=django_settings.BASE_DIR,
+    )
+    yield recording_server
+    sentry_sdk.flush(timeout=5)
+    sentry_sdk.get_client().close()
+    sentry_sdk.init()

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.authentication import request_user
 from monitoring import health, selectors, services
 from monitoring.api.serializers import (
     AlertListQuerySerializer,
@@ -21,6 +20,7 @@ from monitoring.api.serializers import (
     ProcessingMetricsQuerySerializer,
 )
 from monitoring.models import Alert
+from monitoring.staff import staff_member
 
 
 class StaffOnly(permissions.IsAdminUser):
@@ -79,7 +79,7 @@ class AlertAcknowledgeApi(APIView):
     @extend_schema(request=None, responses=AlertSerializer)
     def post(self, request: Request, pk: int) -> Response:
         alert = get_object_or_404(selectors.alerts_list(), pk=pk)
-        alert = services.alert_acknowledge(alert=alert, user=request_user(request))
+        alert = services.alert_acknowledge(alert=alert, user=staff_member(request))
         return Response(AlertSerializer(alert).data)
 
 
@@ -91,5 +91,5 @@ class AlertResolveApi(APIView):
     @extend_schema(request=None, responses=AlertSerializer)
     def post(self, request: Request, pk: int) -> Response:
         alert = get_object_or_404(selectors.alerts_list(), pk=pk)
-        alert = services.alert_resolve(alert=alert, user=request_user(request))
+        alert = services.alert_resolve(alert=alert, user=staff_member(request))
         return Response(AlertSerializer(alert).data)

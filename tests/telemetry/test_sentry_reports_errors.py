@@ -22,7 +22,7 @@ class DecoderError(RuntimeError):
     pass
 
 
-@shared_task(name="tests.monitoring.analyse_broken_file")
+@shared_task(name="tests.telemetry.analyse_broken_file")
 def analyse_broken_file(*, job_id: str, media_id: int) -> None:
     try:
         raise DecoderError("truncated MPEG frame")
@@ -39,7 +39,7 @@ def _events(server: RecordingServer) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def failing_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.monitoring.urls"
+    settings.ROOT_URLCONF = "tests.telemetry.urls"
 
 
 def _client(user: User) -> APIClient:

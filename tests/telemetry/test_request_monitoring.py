@@ -104,7 +104,7 @@ def test_api_events_are_not_sent_when_sampling_is_zero(
 def test_a_5xx_answer_without_an_exception_is_sent_to_sentry(
     sentry_server: RecordingServer, settings: Any, user: User
 ) -> None:
-    settings.ROOT_URLCONF = "tests.monitoring.urls"
+    settings.ROOT_URLCONF = "tests.telemetry.urls"
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
 
