@@ -31,7 +31,6 @@ from bench._corpus import (
     chord_progression,
     click_track,
     drum_pattern,
-    encode,
     f_measure,
     onset_f_measure,
     real_clips,
@@ -55,6 +54,7 @@ from tests.engine.engine_signals import (
     tremolo_chord,
     white_noise,
 )
+from tests.support.audio import encode
 
 try:
     import librosa

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import api_key_create
 from tests.factories import UserFactory
+from tests.support.servers import RecordingServer
 
 REQUIRE_SERVICES = os.environ.get("PHONOGLYPH_REQUIRE_SERVICES") == "1"
 
@@ -93,8 +94,6 @@ def staff_api_client(staff_user: User) -> APIClient:
 # Monitoring: alerting fixtures (loopback Slack and webhook endpoints, routed alert settings).
 @pytest.fixture
 def slack_endpoint():
-    from tests.monitoring.servers import RecordingServer
-
     endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
@@ -102,8 +101,6 @@ def slack_endpoint():
 
 @pytest.fixture
 def webhook_endpoint():
-    from tests.monitoring.servers import RecordingServer
-
     endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
@@ -144,8 +141,6 @@ def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
 # and so do the monitoring tests whose alerts go to Sentry.
 @pytest.fixture
 def recording_server():
-    from tests.monitoring.servers import RecordingServer
-
     server = RecordingServer().start()
     yield server
     server.stop()
