@@ -90,7 +90,7 @@ class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
         return api_key_list_for_user(user=request_user(self.request))
 
     @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
-    @idempotent
+    @idempotent(secret_fields=("key",))
     def post(self, request: Request) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
