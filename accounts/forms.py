@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
+from accounts.models import ApiKey
 from accounts.selectors import user_get_by_email
 
 
@@ -40,4 +43,26 @@ class LoginForm(AuthenticationForm):
 
 
 class ApiKeyCreateForm(forms.Form):
+    EXPIRY_CHOICES = (
+        ("", "Never"),
+        ("30", "In 30 days"),
+        ("90", "In 90 days"),
+        ("365", "In a year"),
+    )
+
     name = forms.CharField(max_length=100, required=False, label="Key name")
+    expires_in_days = forms.TypedChoiceField(
+        choices=EXPIRY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Expires",
+    )
+    can_manage_keys = forms.BooleanField(required=False, label="May create and revoke API keys")
+
+    def expires_at(self) -> datetime | None:
+        days = self.cleaned_data.get("expires_in_days")
+        return None if days is None else timezone.now() + timedelta(days=days)
+
+    def scopes(self) -> list[str]:
+        return [ApiKey.Scope.API_KEYS] if self.cleaned_data.get("can_manage_keys") else []

@@ -83,7 +83,12 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
             {"form": form, "api_keys": api_key_list_for_user(user=request_user(request))},
             status=400,
         )
-    created = api_key_create(user=request_user(request), name=form.cleaned_data["name"])
+    created = api_key_create(
+        user=request_user(request),
+        name=form.cleaned_data["name"],
+        scopes=form.scopes(),
+        expires_at=form.expires_at(),
+    )
     emit_event(
         "api_key_created", user_id=request.user.pk, properties={"api_key_id": created.api_key.pk}
     )

@@ -7,7 +7,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_create
 from tests.factories import UserFactory
 
@@ -77,9 +77,10 @@ def anon_client() -> APIClient:
 
 @pytest.fixture
 def api_client(user: User) -> APIClient:
-    """An API client authenticated with a real API key of `user`."""
+    """An API client authenticated with a real API key of `user`, allowed to manage keys."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
+    created = api_key_create(user=user, scopes=[ApiKey.Scope.API_KEYS])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {created.raw}")
     return client
 
 

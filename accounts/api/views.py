@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.authentication import request_user
+from accounts.api.authentication import request_api_key, request_user
 from accounts.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -82,7 +82,10 @@ class LoginApi(APIView):
 
 
 class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
-    """List the caller's API keys, or create one (the secret is in the response only)."""
+    """List the caller's API keys, or create one (the secret is in the response only).
+
+    An API key needs the `api_keys` scope to create keys; the keys it creates are revoked with it.
+    """
 
     serializer_class = ApiKeySerializer
 
@@ -94,7 +97,13 @@ class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
     def post(self, request: Request) -> Response:
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        created = api_key_create(user=request_user(request), name=serializer.validated_data["name"])
+        created = api_key_create(
+            user=request_user(request),
+            name=serializer.validated_data["name"],
+            scopes=serializer.validated_data["scopes"],
+            expires_at=serializer.validated_data["expires_at"],
+            created_by=request_api_key(request),
+        )
         emit_event(
             "api_key_created",
             user_id=request.user.pk,
@@ -106,10 +115,13 @@ class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
 
 
 class ApiKeyRevokeApi(APIView):
-    """Revoke one of the caller's API keys."""
+    """Revoke one of the caller's API keys and the keys minted from it."""
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, api_key_id: int) -> Response:
-        if not api_key_revoke(user=request_user(request), api_key_id=api_key_id):
+        revoked = api_key_revoke(
+            user=request_user(request), api_key_id=api_key_id, revoked_by=request_api_key(request)
+        )
+        if not revoked:
             raise ApiKeyNotFound("No such active API key.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -56,7 +56,7 @@ def test_no_table_holds_a_key_secret_after_keys_are_created_every_way(user: User
     secrets += SECRET.findall(response.content.decode())
 
     out = io.StringIO()
-    call_command("createapikey", user.email, "--name", "command", stdout=out)
+    call_command("createapikey", user.email, "--name", "command", "--scope", "api_keys", stdout=out)
     secrets += SECRET.findall(out.getvalue())
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secrets[-1]}")

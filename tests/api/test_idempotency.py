@@ -43,7 +43,8 @@ def test_keys_are_scoped_to_the_user(api_client: APIClient, other_user: User) ->
     from accounts.services import api_key_create
 
     other = APIClient()
-    other.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=other_user).raw}")
+    minted = api_key_create(user=other_user, scopes=["api_keys"]).raw
+    other.credentials(HTTP_AUTHORIZATION=f"Bearer {minted}")
     api_client.post("/api/v1/api-keys/", {"name": "a"}, format="json", HTTP_IDEMPOTENCY_KEY="k")
     response = other.post(
         "/api/v1/api-keys/", {"name": "b"}, format="json", HTTP_IDEMPOTENCY_KEY="k"
