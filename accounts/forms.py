@@ -8,8 +8,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from accounts.models import ApiKey
-from accounts.selectors import user_get_by_email
+from accounts.models import ApiKey, User
 
 
 class SignupForm(forms.Form):
@@ -18,10 +17,8 @@ class SignupForm(forms.Form):
     password2 = forms.CharField(label="Password again", strip=False, widget=forms.PasswordInput)
 
     def clean_email(self) -> str:
-        email = str(self.cleaned_data["email"]).strip().lower()
-        if user_get_by_email(email=email) is not None:
-            raise forms.ValidationError("An account with this email already exists.")
-        return email
+        # Whether the email is taken is not said here: see accounts.registration.user_signup.
+        return str(self.cleaned_data["email"]).strip().lower()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -29,8 +26,10 @@ class SignupForm(forms.Form):
         if password1 and password2 and password1 != password2:
             self.add_error("password2", "The two passwords do not match.")
         elif password1:
+            # The would-be user lets the similarity validator refuse a password like the email.
+            candidate = User(email=cleaned.get("email", ""))
             try:
-                password_validation.validate_password(password1)
+                password_validation.validate_password(password1, user=candidate)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned

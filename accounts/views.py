@@ -9,11 +9,13 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.api.authentication import request_user
 from accounts.forms import ApiKeyCreateForm, LoginForm, SignupForm
+from accounts.registration import user_signup
 from accounts.selectors import api_key_list_for_user
 from accounts.services import (
     LoginThrottled,
@@ -21,10 +23,11 @@ from accounts.services import (
     api_key_revoke,
     login_failure_record,
     login_throttle_check,
-    user_create,
 )
 from core.api.exceptions import ratelimited_view
 from telemetry.reporting import emit_event
+
+SIGNED_UP_MESSAGE = "Thanks for signing up to Phonoglyph. We sent you an email."
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -32,12 +35,21 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:account")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_create(
-            email=form.cleaned_data["email"], password=form.cleaned_data["password1"]
+        user = user_signup(
+            request=request,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        emit_event("user_signed_up", user_id=user.pk, properties={"method": "form"})
-        messages.success(request, "Welcome to Phonoglyph.")
+        if user is None:
+            # Same answer as a new account (a redirect with fresh session and CSRF cookies and
+            # the same message): the owner of the email was told by mail instead.
+            request.session.cycle_key()
+            rotate_token(request)
+            request.session["signup_mailed"] = True
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            emit_event("user_signed_up", user_id=user.pk, properties={"method": "form"})
+        messages.success(request, SIGNED_UP_MESSAGE)
         return redirect("accounts:account")
     return render(request, "registration/signup.html", {"form": form})
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
@@ -28,6 +29,7 @@ from accounts.services import (
 )
 from core.api.exceptions import DomainError
 from core.api.idempotency import idempotent
+from core.api.parsers import JSONParser
 from telemetry.reporting import emit_event
 
 
@@ -54,14 +56,40 @@ class MeApi(APIView):
         return Response(UserSerializer(request_user(request)).data)
 
 
+class OriginNotAllowed(DomainError):
+    code = "origin_not_allowed"
+    status = 403
+
+
+def _origin_allowed(request: Request) -> bool:
+    """Whether a browser sent this from one of our own pages (or no browser sent it at all).
+
+    Browsers name the page's origin on every POST; clients that send none start a session
+    only for themselves, which is no log-in CSRF.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return request.headers.get("Sec-Fetch-Site", "same-origin") in {"same-origin", "none"}
+    own = f"{request.scheme}://{request.get_host()}"
+    return origin == own or origin in settings.CSRF_TRUSTED_ORIGINS
+
+
 class LoginApi(APIView):
-    """Start a browser session with email and password (throttled per IP+email)."""
+    """Start a browser session with email and password (throttled per IP+email).
+
+    JSON only, and refused (403 origin_not_allowed) when a browser sends it from another
+    site's page: a form-encoded cross-site POST would otherwise log the victim's browser into
+    the attacker's account.
+    """
 
     permission_classes = (permissions.AllowAny,)
     authentication_classes = ()
+    parser_classes = (JSONParser,)
 
     @extend_schema(request=LoginSerializer, responses=UserSerializer)
     def post(self, request: Request) -> Response:
+        if not _origin_allowed(request):
+            raise OriginNotAllowed("Log in from this site's own pages.")
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
