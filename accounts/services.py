@@ -8,12 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 
 from accounts.models import ApiKey, User
 from billing.services import credit_account_open
@@ -161,42 +158,3 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
-
-
-class LoginThrottled(Exception):
-    """Too many failed log-ins for this IP and email; retry after `retry_after` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed log-ins; retry after {retry_after} s.")
-        self.retry_after = retry_after
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get(settings.RATELIMIT_IP_META_KEY, "") or "unknown")
-
-
-def _login_failure_usage(
-    *, request: HttpRequest, email: str, increment: bool
-) -> dict[str, int | bool]:
-    limit = settings.PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE
-    identity = f"{_client_ip(request)}|{email.strip().lower()}"
-    usage = get_usage(
-        request,
-        group="accounts.login-failures",
-        key=lambda _group, _request: identity,
-        rate=f"{limit}/m",
-        increment=increment,
-    )
-    return usage or {"count": 0, "limit": limit, "should_limit": False, "time_left": 0}
-
-
-def login_throttle_check(*, request: HttpRequest, email: str) -> None:
-    """Raise LoginThrottled when this IP+email already used up its failed log-ins."""
-    usage = _login_failure_usage(request=request, email=email, increment=False)
-    if int(usage["count"]) >= int(usage["limit"]):
-        raise LoginThrottled(retry_after=max(1, int(usage["time_left"])))
-
-
-def login_failure_record(*, request: HttpRequest, email: str) -> None:
-    """Count one failed log-in for this IP+email (an atomic cache increment)."""
-    _login_failure_usage(request=request, email=email, increment=True)

@@ -15,15 +15,19 @@ from django.views.decorators.http import require_POST
 
 from accounts.api.authentication import request_user
 from accounts.forms import ApiKeyCreateForm, LoginForm, SignupForm
-from accounts.registration import user_signup
-from accounts.selectors import api_key_list_for_user
-from accounts.services import (
-    LoginThrottled,
-    api_key_create,
-    api_key_revoke,
+from accounts.limits import (
+    LoginBusy,
+    RateLimited,
+    known_device_remember,
     login_failure_record,
     login_throttle_check,
+    password_hash_slot,
+    password_reset_limit_check,
+    signup_limit_check,
 )
+from accounts.registration import user_signup
+from accounts.selectors import api_key_list_for_user
+from accounts.services import api_key_create, api_key_revoke
 from core.api.exceptions import ratelimited_view
 from telemetry.reporting import emit_event
 
@@ -35,6 +39,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:account")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        try:
+            signup_limit_check(request=request, email=form.cleaned_data["email"])
+        except RateLimited as limited:
+            return _too_many(request, limited)
         user = user_signup(
             request=request,
             email=form.cleaned_data["email"],
@@ -54,8 +62,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+def _too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
+    request.ratelimit_retry_after = limited.retry_after  # type: ignore[attr-defined]
+    return ratelimited_view(request)
+
+
 class LoginView(auth_views.LoginView):
-    """Django's log-in page, refusing with 429 after too many failures per IP+email."""
+    """Django's log-in page under the limits of accounts.limits (429, or 503 when busy)."""
 
     form_class = LoginForm
     redirect_authenticated_user = True
@@ -64,14 +77,34 @@ class LoginView(auth_views.LoginView):
         email = str(request.POST.get("username", ""))
         try:
             login_throttle_check(request=request, email=email)
-        except LoginThrottled as throttled:
-            request.ratelimit_retry_after = throttled.retry_after  # type: ignore[attr-defined]
-            return ratelimited_view(request)
-        return super().post(request, *args, **kwargs)
+            with password_hash_slot():
+                return super().post(request, *args, **kwargs)
+        except RateLimited as limited:
+            return _too_many(request, limited)
+        except LoginBusy:
+            response = render(request, "errors/503.html", status=503)
+            response["Retry-After"] = str(LoginBusy.retry_after)
+            return response
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        known_device_remember(request=self.request, response=response, email=form.get_user().email)
+        return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
         login_failure_record(request=self.request, email=str(self.request.POST.get("username", "")))
         return super().form_invalid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, limited per IP and per email (429) so it cannot send mail in bulk."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            password_reset_limit_check(request=self.request, email=form.cleaned_data["email"])
+        except RateLimited as limited:
+            return _too_many(self.request, limited)
+        return super().form_valid(form)
 
 
 @login_required

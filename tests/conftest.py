@@ -139,3 +139,25 @@ def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
     settings.PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS = 2.0
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return settings
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    """Point the cache at a closed loopback port, with the rate limits' fallback as deployed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        },
+        "ratelimit": {"BACKEND": "core.cache.ResilientCache", "LOCATION": "default"},
+    }
+    settings.RATELIMIT_USE_CACHE = "ratelimit"
+    return url

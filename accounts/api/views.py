@@ -18,15 +18,17 @@ from accounts.api.serializers import (
     LoginSerializer,
     UserSerializer,
 )
-from accounts.models import ApiKey
-from accounts.selectors import api_key_list_for_user
-from accounts.services import (
+from accounts.limits import (
+    LoginBusy,
     LoginThrottled,
-    api_key_create,
-    api_key_revoke,
+    known_device_remember,
     login_failure_record,
     login_throttle_check,
+    password_hash_slot,
 )
+from accounts.models import ApiKey
+from accounts.selectors import api_key_list_for_user
+from accounts.services import api_key_create, api_key_revoke
 from core.api.exceptions import DomainError
 from core.api.idempotency import idempotent
 from core.api.parsers import JSONParser
@@ -41,6 +43,11 @@ class InvalidCredentials(DomainError):
 class LoginRateLimited(DomainError):
     code = "rate_limited"
     status = 429
+
+
+class LoginBusyError(DomainError):
+    code = "login_busy"
+    status = 503
 
 
 class ApiKeyNotFound(DomainError):
@@ -75,7 +82,7 @@ def _origin_allowed(request: Request) -> bool:
 
 
 class LoginApi(APIView):
-    """Start a browser session with email and password (throttled per IP+email).
+    """Start a browser session with email and password, under the limits of accounts.limits.
 
     JSON only, and refused (403 origin_not_allowed) when a browser sends it from another
     site's page: a form-encoded cross-site POST would otherwise log the victim's browser into
@@ -90,23 +97,35 @@ class LoginApi(APIView):
     def post(self, request: Request) -> Response:
         if not _origin_allowed(request):
             raise OriginNotAllowed("Log in from this site's own pages.")
-        serializer = LoginSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        email = serializer.validated_data["email"]
+        # Counted before anything else: during a spray the refusal must cost next to nothing.
+        body = request.data
+        email = str(body.get("email", "")) if isinstance(body, dict) else ""
         try:
             login_throttle_check(request=request._request, email=email)
         except LoginThrottled as throttled:
             raise LoginRateLimited(
                 str(throttled), extra={"retry_after": throttled.retry_after}
             ) from throttled
-        user = authenticate(
-            request._request, username=email, password=serializer.validated_data["password"]
-        )
+        serializer = LoginSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        try:
+            with password_hash_slot():
+                user = authenticate(
+                    request._request, username=email, password=serializer.validated_data["password"]
+                )
+        except LoginBusy as busy:
+            raise LoginBusyError(
+                "Too many log-ins are being checked right now; retry in a moment.",
+                extra={"retry_after": busy.retry_after},
+            ) from busy
         if user is None:
             login_failure_record(request=request._request, email=email)
             raise InvalidCredentials("Email or password is wrong.")
         login(request._request, user)
-        return Response(UserSerializer(user).data)
+        response = Response(UserSerializer(user).data)
+        known_device_remember(request=request._request, response=response, email=user.email)
+        return response
 
 
 class ApiKeyListCreateApi(generics.ListAPIView[ApiKey]):
