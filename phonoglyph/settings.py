@@ -21,6 +21,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# scripts/run writes this checkout's development settings here (DEBUG and a generated key) so
+# that every manage.py command works from a new shell. Only variables missing from the real
+# environment are taken from it; production sets its environment and has no such file.
+LOCAL_ENV_FILE = VAR_DIR / "local.env"
+if LOCAL_ENV_FILE.is_file():
+    environ.Env.read_env(LOCAL_ENV_FILE, overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
