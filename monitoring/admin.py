@@ -86,6 +86,8 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         ]
 
     def pipeline_health_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": "Pipeline health",
@@ -94,6 +96,8 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         return TemplateResponse(request, "admin/monitoring/pipeline_health.html", context)
 
     def _change_state(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         alert = get_object_or_404(Alert, pk=pk)
         try:
             if action == "acknowledge":
@@ -112,11 +116,11 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
     def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._change_state(request, pk, "resolve")
 
-    @admin.action(description="Acknowledge selected firing alerts")
+    @admin.action(description="Acknowledge selected firing alerts", permissions=["change"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         self._bulk(request, queryset, services.alert_acknowledge)
 
-    @admin.action(description="Resolve selected alerts")
+    @admin.action(description="Resolve selected alerts", permissions=["change"])
     def resolve_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         self._bulk(request, queryset, services.alert_resolve)
 
