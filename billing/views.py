@@ -12,11 +12,8 @@ from django.utils import timezone
 
 from accounts.api.authentication import request_user
 from billing.charts import usage_chart
-from billing.selectors import (
-    credit_balance_for_user,
-    transfer_list_for_user,
-    usage_by_day_for_user,
-)
+from billing.history import credit_history_for_user, history_line
+from billing.selectors import credit_balance_for_user, usage_by_day_for_user
 
 CHART_DAYS = 30
 HISTORY_PAGE_SIZE = 25
@@ -28,7 +25,7 @@ def credits_page(request: HttpRequest) -> HttpResponse:
     end = timezone.now().date()
     start = end - timedelta(days=CHART_DAYS - 1)
     days = usage_by_day_for_user(user=user, start=start, end=end)
-    history = Paginator(transfer_list_for_user(user=user), HISTORY_PAGE_SIZE).get_page(
+    history = Paginator(credit_history_for_user(user=user), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -39,5 +36,6 @@ def credits_page(request: HttpRequest) -> HttpResponse:
             "chart": usage_chart(days=days, start=start, end=end),
             "features": sorted({day.feature for day in days}),
             "history": history,
+            "history_lines": [history_line(transfer) for transfer in history],
         },
     )

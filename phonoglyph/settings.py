@@ -380,6 +380,9 @@ PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE: int = env.int(
 PHONOGLYPH_SIGNUP_BONUS_CREDITS: int = env.int("PHONOGLYPH_SIGNUP_BONUS_CREDITS", default=30)
 PHONOGLYPH_MONTHLY_FREE_CREDITS: int = env.int("PHONOGLYPH_MONTHLY_FREE_CREDITS", default=60)
 # A reservation not captured or released within this time is released by the sweep.
+# Where a credit movement's job reference ("<kind>:<id>") links to, by job kind: the ledger only
+# knows references, the root knows which page shows each kind.
+PHONOGLYPH_JOB_PAGES: dict[str, str] = {"analysis": "analysis:job-detail"}
 PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES: int = env.int(
     "PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES", default=120
 )
