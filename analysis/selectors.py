@@ -90,3 +90,8 @@ def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
         )
     view: dict[str, Any] = json.loads(gzip.decompress(_read(job.audio_analysis_key)))
     return view
+
+
+def analysis_job_list_for_media(*, user: User, media_id: int) -> QuerySet[AnalysisJob]:
+    """`user`'s analyses of their file `media_id`, newest first."""
+    return analysis_job_list_for_user(user=user).filter(media_id=media_id)

@@ -37,6 +37,36 @@
     });
   }
 
+  // On a phone the navigation folds behind a Menu button (CSS shows the button only there).
+  function setUpMenu() {
+    var header = document.querySelector(".site-header");
+    var button = header && header.querySelector(".menu-toggle");
+    if (!button) { return; }
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  // The server renders "system" when no theme was chosen; the toggle then offers the opposite
+  // of what the system shows.
+  function setUpThemeToggle() {
+    var button = document.querySelector(".theme-toggle");
+    if (!button || document.documentElement.dataset.theme !== "system" || !window.matchMedia) {
+      return;
+    }
+    var dark = window.matchMedia("(prefers-color-scheme: dark)");
+    function label() {
+      button.value = dark.matches ? "light" : "dark";
+      button.textContent = dark.matches ? "Light theme" : "Dark theme";
+    }
+    label();
+    dark.addEventListener("change", label);
+  }
+
+  document.documentElement.classList.add("js");
+  setUpMenu();
+  setUpThemeToggle();
   setUpCopyButtons();
   setUpConfirmations();
 })();
