@@ -24,6 +24,7 @@ from accounts.roles import user_role_grant
 from accounts.services import api_key_create, user_create
 from analysis.models import AnalysisJob
 from analysis.tasks import analysis_job_run
+from media.models import MediaFile
 from monitoring.models import Alert, AlertState
 from tests.analysis.audio import click_track_with_chord, write_wav
 from tests.browser.accessibility import axe_path, axe_violations
@@ -37,6 +38,8 @@ Scheme = Literal["light", "dark"]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = os.environ.get("PHONOGLYPH_SCREENSHOTS", "")
+# The pages docs/screenshots/ shows, by the names the walk gives them.
+SCREENSHOT_PAGES = {"landing", "welcome", "upload", "job", "results", "credits", "pipeline-health"}
 # Canvas pictures, charts and tables that scroll inside their own box are fine; the page
 # itself must not.
 PAGE_FITS = "() => document.documentElement.scrollWidth"
@@ -49,6 +52,7 @@ class Site:
     staff: User
     media_id: int
     job_id: int
+    running_job_id: int
 
 
 @pytest.fixture
@@ -87,6 +91,16 @@ def site(
     assert analysis_job_run.apply(args=(job_id,)).successful()
     assert AnalysisJob.objects.get(pk=job_id).status == AnalysisJob.Status.SUCCEEDED
 
+    running = AnalysisJobFactory.create(
+        media=MediaFile.objects.get(pk=media_id),
+        status=AnalysisJob.Status.RUNNING,
+        stage="beats",
+        progress=40,
+        features=["tempo", "key"],
+        finished_at=None,
+        processing_seconds=None,
+    )
+
     staff = user_create(email="ops@example.com", password=DEFAULT_PASSWORD)
     user_role_grant(user=staff, staff=True)
     now = timezone.now()
@@ -104,7 +118,14 @@ def site(
         fired_at=now,
         last_seen=now,
     )
-    return Site(base_url=live_server.url, user=user, staff=staff, media_id=media_id, job_id=job_id)
+    return Site(
+        base_url=live_server.url,
+        user=user,
+        staff=staff,
+        media_id=media_id,
+        job_id=job_id,
+        running_job_id=running.pk,
+    )
 
 
 @pytest.fixture
@@ -151,6 +172,7 @@ def _pages(site: Site) -> dict[str, str]:
         "analyses": "/analyses/",
         "start": f"/analyses/new/?media={site.media_id}",
         "results": f"/analyses/{site.job_id}/",
+        "job": f"/analyses/{site.running_job_id}/",
         "credits": "/credits/",
         "account": "/account/",
         "password": "/account/password/change/",
@@ -179,11 +201,11 @@ def _check(page: Page, name: str, path: str, *, scheme: str, phone: bool) -> lis
         width = page.evaluate(PAGE_FITS)
         if width > PHONE["width"]:
             problems.append(f"{name} ({scheme}, phone): scrolls sideways, {width} px wide")
-    if SCREENSHOTS:
+    if SCREENSHOTS and name in SCREENSHOT_PAGES:
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = f"{scheme}{'-phone' if phone else ''}"
-        page.screenshot(path=str(folder / f"{name}-{suffix}.png"), full_page=not phone)
+        page.screenshot(path=str(folder / f"{name}-{suffix}.png"))
     return problems
 
 
