@@ -77,7 +77,7 @@
     });
   }
 
-  function drawLine(id, values, low, high, color, reference) {
+  function drawLine(id, values, low, high, lineColor, reference) {
     var c = setup(id);
     if (!c || !values || !values.length) { return; }
     var y = function (v) { return c.h - (Math.min(high, Math.max(low, v)) - low) / (high - low) * c.h; };
@@ -91,7 +91,7 @@
       c.ctx.beginPath(); c.ctx.moveTo(0, y(reference)); c.ctx.lineTo(c.w, y(reference)); c.ctx.stroke();
       c.ctx.setLineDash([]);
     }
-    c.ctx.strokeStyle = color;
+    c.ctx.strokeStyle = lineColor;
     c.ctx.lineWidth = 1.5 * c.ratio;
     c.ctx.beginPath();
     var started = false;
