@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.api.authentication import request_user
@@ -25,6 +26,8 @@ from accounts.limits import (
     password_reset_limit_check,
     signup_limit_check,
 )
+from accounts.models import User
+from accounts.preferences import THEME_COOKIE, THEME_COOKIE_MAX_AGE, theme_parse, user_theme_set
 from accounts.registration import user_signup
 from accounts.selectors import api_key_list_for_user
 from accounts.services import api_key_create, api_key_revoke
@@ -58,7 +61,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             emit_event("user_signed_up", user_id=user.pk, properties={"method": "form"})
         messages.success(request, SIGNED_UP_MESSAGE)
-        return redirect("accounts:account")
+        return redirect("welcome")
     return render(request, "registration/signup.html", {"form": form})
 
 
@@ -154,3 +157,28 @@ def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
     else:
         messages.error(request, "No such active API key.")
     return redirect("accounts:account")
+
+
+@require_POST
+def theme_set_view(request: HttpRequest) -> HttpResponse:
+    """Switch the colour theme; signed in it is kept on the account, signed out in a cookie."""
+    theme = theme_parse(str(request.POST.get("theme", "")))
+    target = str(request.POST.get("next", ""))
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    user = request.user
+    if isinstance(user, User) and user.is_authenticated:
+        user_theme_set(user=user, theme=theme)
+    else:
+        response.set_cookie(
+            THEME_COOKIE,
+            theme,
+            max_age=THEME_COOKIE_MAX_AGE,
+            samesite="Lax",
+            secure=request.is_secure(),
+            httponly=True,
+        )
+    return response

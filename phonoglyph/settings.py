@@ -22,6 +22,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# scripts/run writes this checkout's development settings here (DEBUG and a generated key) so
+# that every manage.py command works from a new shell. Only variables missing from the real
+# environment are taken from it; production sets its environment and has no such file.
+LOCAL_ENV_FILE = VAR_DIR / "local.env"
+if LOCAL_ENV_FILE.is_file():
+    environ.Env.read_env(LOCAL_ENV_FILE, overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
@@ -112,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "telemetry.context_processors.monitoring_config",
+                "accounts.preferences.theme_context",
             ],
         },
     },
@@ -154,7 +161,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:account"
+LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
@@ -245,6 +252,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put a link inside each operation's toggle button, nesting interactive
+    # controls, which screen readers cannot operate (WCAG 4.1.2).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -409,6 +419,9 @@ PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE: int = env.int(
 PHONOGLYPH_SIGNUP_BONUS_CREDITS: int = env.int("PHONOGLYPH_SIGNUP_BONUS_CREDITS", default=30)
 PHONOGLYPH_MONTHLY_FREE_CREDITS: int = env.int("PHONOGLYPH_MONTHLY_FREE_CREDITS", default=60)
 # A reservation not captured or released within this time is released by the sweep.
+# Where a credit movement's job reference ("<kind>:<id>") links to, by job kind: the ledger only
+# knows references, the root knows which page shows each kind.
+PHONOGLYPH_JOB_PAGES: dict[str, str] = {"analysis": "analysis:job-detail"}
 PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES: int = env.int(
     "PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES", default=120
 )
