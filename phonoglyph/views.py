@@ -10,6 +10,7 @@ from django.shortcuts import render
 from accounts.api.authentication import request_user
 from analysis.selectors import analysis_job_list_for_user
 from billing.selectors import credit_balance_for_user, price_for
+from billing.services import credit_account_open
 from media.selectors import media_list_for_user
 
 RECENT_ITEMS = 5
@@ -33,7 +34,9 @@ def _prices() -> dict[str, int]:
 @login_required
 def welcome(request: HttpRequest) -> HttpResponse:
     """What a new account has, what an analysis costs and what to do first."""
-    balance = credit_balance_for_user(user=request_user(request))
+    user = request_user(request)
+    credit_account_open(user=user)
+    balance = credit_balance_for_user(user=user)
     prices = _prices()
     return render(
         request,
@@ -53,6 +56,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The signed-in home: balance, recent uploads and recent analyses."""
     user = request_user(request)
+    credit_account_open(user=user)
     return render(
         request,
         "dashboard.html",

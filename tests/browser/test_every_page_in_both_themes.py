@@ -64,6 +64,7 @@ def site(
     private_broker: Path,
 ) -> Site:
     """A user with a real analysed upload and a staff user with a firing alert."""
+    settings.PHONOGLYPH_SIGNUP_BONUS_CREDITS = 30
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
