@@ -52,6 +52,7 @@ from media.errors import MediaNotAvailable, StorageUnavailable
 from media.selectors import media_get_ready_for_user, media_open_local_copy
 from media.storage import STORAGE_ERRORS
 from telemetry.reporting import capture_processing_error, emit_event, observe_analysis
+from telemetry.tracing import ProgressCallback, stage_spans
 
 logger = logging.getLogger(__name__)
 
@@ -330,10 +331,11 @@ def analysis_job_run(*, job_id: int, worker_host: str | None = None) -> None:
     heartbeat.start()
     started = time.monotonic()
     try:
-        progress = _Progress(job)
-        result = _analyse(job, progress)
-        progress("storing", 99)
-        stored = _store_result(job, result)
+        # In a traced run each stage (decode, rhythm, tonal, ..., store) becomes a span.
+        with stage_spans(_Progress(job)) as progress:
+            result = _analyse(job, progress)
+            progress("storing", 99)
+            stored = _store_result(job, result)
         analysis_job_succeed(
             job=job, result=result, stored=stored, seconds=time.monotonic() - started
         )
@@ -388,7 +390,7 @@ def _reuse_if_computed_meanwhile(job: AnalysisJob) -> bool:
     return True
 
 
-def _analyse(job: AnalysisJob, progress: _Progress) -> AnalysisResult:
+def _analyse(job: AnalysisJob, progress: ProgressCallback) -> AnalysisResult:
     # Imported here so that only a worker running a job loads Essentia.
     from engine.pipeline import analyze
 

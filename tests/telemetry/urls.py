@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +33,10 @@ class UnavailableApi(APIView):
         return Response({"code": "unavailable"}, status=503)
 
 
+def exploding_page(request: HttpRequest) -> HttpResponse:
+    raise LookupError("the page's template context is missing a key")
+
+
 failing = [
     path("media/explode/", ExplodingMediaApi.as_view(), name="media-explode"),
     path("explode/", ExplodingApi.as_view(), name="explode"),
@@ -40,5 +45,6 @@ failing = [
 
 urlpatterns = [
     path("api/v1/", include((failing, "api"), namespace="failing")),
+    path("explode-page/", exploding_page, name="explode-page"),
     *real_urlpatterns,
 ]
