@@ -33,6 +33,26 @@ class UnavailableApi(APIView):
         return Response({"code": "unavailable"}, status=503)
 
 
+class EnqueueStagesApi(APIView):
+    """Starts a job on the test worker's queue, as the analysis API starts one on its own."""
+
+    authentication_classes = ()
+    permission_classes = ()
+
+    def post(self, request: Request) -> Response:
+        from phonoglyph.celery import app
+        from tests.monitoring.tasks import analyse_with_stage_spans
+
+        data: dict[str, str] = dict(request.data)
+        with app.connection_for_write(data["broker"]) as connection:
+            analyse_with_stage_spans.apply_async(
+                kwargs={"path": data["path"], "job_id": "job-traced-1"},
+                queue=data["queue"],
+                connection=connection,  # type: ignore[call-arg]  # accepted via **options
+            )
+        return Response(status=202)
+
+
 def exploding_page(request: HttpRequest) -> HttpResponse:
     raise LookupError("the page's template context is missing a key")
 
@@ -41,6 +61,7 @@ failing = [
     path("media/explode/", ExplodingMediaApi.as_view(), name="media-explode"),
     path("explode/", ExplodingApi.as_view(), name="explode"),
     path("unavailable/", UnavailableApi.as_view(), name="unavailable"),
+    path("enqueue-stages/", EnqueueStagesApi.as_view(), name="enqueue-stages"),
 ]
 
 urlpatterns = [
