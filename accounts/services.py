@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import ApiKey, User
-from billing.services import credit_account_open
 
 API_KEY_PREFIX = "phg_"
 API_KEY_DISPLAY_LENGTH = 12
@@ -37,10 +35,7 @@ def api_key_hash(raw: str) -> str:
 
 def user_create(*, email: str, password: str | None = None, is_staff: bool = False) -> User:
     """Create a user; without a password the account can only log in after a reset."""
-    with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password, is_staff=is_staff)
-        credit_account_open(user=user)
-    return user
+    return User.objects.create_user(email=email, password=password, is_staff=is_staff)
 
 
 def api_key_create(*, user: User, name: str = "") -> CreatedApiKey:

@@ -7,3 +7,8 @@ class AnalysisConfig(AppConfig):
     name = "analysis"
     verbose_name = "Analysis"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from analysis.kind import analysis_kind_register
+
+        analysis_kind_register()

@@ -34,11 +34,16 @@ def analysis_job_get_for_user(*, user: User, job_id: int) -> AnalysisJob:
 
 
 def analysis_job_reusable(
-    *, sha256: str, engine_version: str, features_key: str
+    *, owner_id: int, sha256: str, engine_version: str, features_key: str
 ) -> AnalysisJob | None:
-    """A succeeded job over the same audio content, engine version and features, if any."""
+    """One of the owner's succeeded jobs over the same audio, engine version and features.
+
+    Only the owner's own: a result another account computed is never handed over, even for
+    identical audio, so its existence cannot be probed by uploading a guessed file.
+    """
     return (
         AnalysisJob.objects.filter(
+            owner_id=owner_id,
             audio_sha256=sha256,
             engine_version=engine_version,
             features_key=features_key,

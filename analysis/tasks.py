@@ -1,26 +1,22 @@
-"""Celery entry points of the analysis pipeline; the logic lives in analysis.services."""
+"""Celery entry points of the analysis pipeline; the lifecycle lives in `jobs/`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery import Task, shared_task
-from celery.exceptions import TimeLimitExceeded
 from django.conf import settings
 
-from analysis import services
+from jobs.kinds import job_kind_get
+from jobs.sweep import job_kind_sweep
+from jobs.worker import JobRunTask, job_run_with_retries
+
+# The kind is looked up by name: analysis.kind, which registers it, refers to these tasks.
+KIND = "analysis"
 
 
-class AnalysisRunTask(Task[Any, Any]):
-    """Ends a job as `timeout` when its worker child is killed at the hard time limit.
-
-    Celery calls on_failure in the worker's main process after killing the child, so the job
-    fails at once instead of waiting for the sweep.
-    """
-
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        if isinstance(exc, TimeLimitExceeded) and args:
-            services.analysis_job_fail_by_id(job_id=int(args[0]), code="timeout")
+class AnalysisRunTask(JobRunTask):
+    job_kind = KIND
 
 
 @shared_task(
@@ -33,23 +29,13 @@ class AnalysisRunTask(Task[Any, Any]):
 )
 def analysis_job_run(self: Task[Any, Any], job_id: int) -> None:
     """Run one analysis job; retried with backoff only for transient failures."""
-    try:
-        services.analysis_job_run(job_id=job_id, worker_host=self.request.hostname)
-    except services.TRANSIENT_ERRORS as error:
-        if self.request.retries >= (self.max_retries or 0):
-            services.analysis_job_fail_by_id(job_id=job_id, code="service_unavailable")
-            return
-        countdown = min(
-            settings.ANALYSIS_RETRY_BACKOFF_MAX_SECONDS,
-            settings.ANALYSIS_RETRY_BACKOFF_SECONDS * 2**self.request.retries,
-        )
-        raise self.retry(exc=error, countdown=countdown) from error
+    job_run_with_retries(self, kind_name=KIND, job_id=job_id)
 
 
 @shared_task(name="analysis.tasks.analysis_jobs_sweep")
 def analysis_jobs_sweep() -> dict[str, int]:
     """Fail jobs whose worker vanished, publish unpublished ones, release stranded credits."""
-    report = services.analysis_jobs_sweep()
+    report = job_kind_sweep(kind=job_kind_get(KIND))
     return {
         "timed_out": report.timed_out,
         "crashed": report.crashed,

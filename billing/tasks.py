@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from billing import selectors, services
+from billing import reservations, selectors, services
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="billing.tasks.credits_release_stale")
 def credits_release_stale() -> int:
     """Release reservations past their expiry, so a crashed worker never strands credits."""
-    return services.credits_release_stale()
+    return reservations.credits_release_stale()
 
 
 @shared_task(name="billing.tasks.credits_expire")

@@ -17,6 +17,7 @@ from billing.selectors import (
     transfer_list_for_user,
     usage_by_day_for_user,
 )
+from billing.services import credit_account_open
 
 CHART_DAYS = 30
 HISTORY_PAGE_SIZE = 25
@@ -25,6 +26,8 @@ HISTORY_PAGE_SIZE = 25
 @login_required
 def credits_page(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
+    # A new user sees the sign-up bonus, which billing grants when it opens the account.
+    credit_account_open(user=user)
     end = timezone.now().date()
     start = end - timedelta(days=CHART_DAYS - 1)
     days = usage_by_day_for_user(user=user, start=start, end=end)

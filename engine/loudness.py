@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 
 from engine._essentia import IirFilter
-from engine.errors import EngineError
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -117,9 +116,12 @@ def power_to_lufs(power: float) -> float:
 
 @dataclass(frozen=True)
 class LoudnessSummary:
-    integrated_lufs: float
-    range_lu: float
-    true_peak_dbtp: float
+    """None marks a value the audio does not have: no block above the -70 LUFS gate (integrated,
+    range), under 3 s (range), digital silence (true peak)."""
+
+    integrated_lufs: float | None
+    range_lu: float | None
+    true_peak_dbtp: float | None
     subblock_power: FloatArray
 
 
@@ -159,12 +161,10 @@ class LoudnessMeter:
         short_term = block_powers(powers, SHORT_TERM_SUBBLOCKS)
         integrated = gated_integrated_loudness(momentary)
         loudness_range = gated_loudness_range(short_term)
-        if self._true_peak <= 0:
-            raise EngineError("feature_failed", "The audio is digital silence; it has no peak.")
         return LoudnessSummary(
             integrated_lufs=integrated,
             range_lu=loudness_range,
-            true_peak_dbtp=20.0 * math.log10(self._true_peak),
+            true_peak_dbtp=20.0 * math.log10(self._true_peak) if self._true_peak > 0 else None,
             subblock_power=powers,
         )
 
@@ -182,28 +182,24 @@ def _lufs_array(power: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return -0.691 + 10.0 * np.log10(power)
 
 
-def gated_integrated_loudness(momentary_power: npt.NDArray[np.float64]) -> float:
+def gated_integrated_loudness(momentary_power: npt.NDArray[np.float64]) -> float | None:
+    """Gated integrated loudness (LUFS); None when no 400 ms block passes the -70 LUFS gate."""
     loudness = _lufs_array(momentary_power)
     above_absolute = momentary_power[loudness > _ABSOLUTE_GATE_LUFS]
     if above_absolute.size == 0:
-        raise EngineError(
-            "feature_failed",
-            "The audio is too short or too quiet (below -70 LUFS) to measure its loudness.",
-        )
+        return None
     relative_gate = power_to_lufs(float(above_absolute.mean())) + _RELATIVE_GATE_LU
     gated = above_absolute[_lufs_array(above_absolute) > relative_gate]
     return power_to_lufs(float(gated.mean()))
 
 
-def gated_loudness_range(short_term_power: npt.NDArray[np.float64]) -> float:
-    """EBU Tech 3342 loudness range: spread between the 10th and 95th percentile."""
+def gated_loudness_range(short_term_power: npt.NDArray[np.float64]) -> float | None:
+    """EBU Tech 3342 loudness range: spread between the 10th and 95th percentile; None when
+    the audio is shorter than 3 s or no 3 s block passes the -70 LUFS gate."""
     loudness = _lufs_array(short_term_power)
     above_absolute = short_term_power[loudness > _ABSOLUTE_GATE_LUFS]
     if above_absolute.size == 0:
-        raise EngineError(
-            "feature_failed",
-            "The audio is shorter than 3 s or too quiet to measure its loudness range.",
-        )
+        return None
     relative_gate = power_to_lufs(float(above_absolute.mean())) + _RANGE_RELATIVE_GATE_LU
     kept = _lufs_array(above_absolute)
     kept = kept[kept > relative_gate]

@@ -24,6 +24,11 @@ from engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
 from engine.errors import EngineError
 from engine.features import ENGINE_VERSION, validate_features
 from engine.results import (
+    METER_UNCLEAR,
+    NO_REGULAR_PULSE,
+    NO_TONAL_CONTENT,
+    SILENCE,
+    TOO_SHORT,
     AnalysisResult,
     Event,
     Key,
@@ -31,6 +36,7 @@ from engine.results import (
     Onset,
     SectionSpan,
     Tempo,
+    TempoAlternative,
     Timeline,
     Waveform,
 )
@@ -66,7 +72,10 @@ def analyze(
 ) -> AnalysisResult:
     """Analyse an audio file; only the requested ``features`` are computed.
 
-    ``timeout`` bounds the wall-clock time of the decoding child process.
+    A property the audio does not have (no pulse, no tonal content, silence, too short for
+    sections) is returned as absent, with its reason in ``AnalysisResult.absent``; only audio
+    that cannot be decoded or is out of bounds raises ``EngineError``. ``timeout`` bounds the
+    wall-clock time of the decoding child process.
     """
     wanted = validate_features(features)
 
@@ -137,12 +146,14 @@ def _describe(
 ) -> dict[str, Any]:
     rate = frame_features.FRAME_RATE
     described: dict[str, Any] = {}
+    absent: dict[str, str] = {}
     events: list[Event] = []
     frames = frame_analyzer.finish() if frame_analyzer is not None else None
     if frames is not None and "tempo" in wanted:
         report("rhythm", 82)
-        tempo = describe_tempo(frames, rate)
+        tempo, tempo_absent = describe_tempo(frames, rate)
         described["tempo"] = tempo
+        absent.update(tempo_absent)
         events += [
             Event(t, "beat", s) for t, s in zip(tempo.beats, tempo.beat_strengths, strict=True)
         ]
@@ -163,7 +174,13 @@ def _describe(
         report("loudness", 84)
     summary = meter.finish() if meter is not None else None
     if summary is not None:
-        loudness_peaks = find_loudness_peaks(summary.subblock_power, summary.integrated_lufs)
+        loudness_peaks: tuple[tuple[float, float, float], ...] = ()
+        if summary.integrated_lufs is None:
+            absent["loudness"] = SILENCE
+        else:
+            loudness_peaks = find_loudness_peaks(summary.subblock_power, summary.integrated_lufs)
+            if summary.range_lu is None:
+                absent["loudness_range"] = TOO_SHORT
         described["loudness"] = Loudness(
             summary.integrated_lufs, summary.range_lu, summary.true_peak_dbtp, loudness_peaks
         )
@@ -190,12 +207,19 @@ def _describe(
         report("key", 86)
         estimate = tonal.estimate_key(key_signal)
         described["key"] = Key(estimate.key, estimate.scale, estimate.strength)
+        if estimate.key is None:
+            absent["key"] = NO_TONAL_CONTENT if np.any(key_signal) else SILENCE
     if frames is not None and "sections" in wanted:
         report("structure", 88)
-        spans = tuple(
-            SectionSpan(s.start, s.end, s.novelty, _section_key(key_signal, s.start, s.end))
-            for s in structure.find_sections(frames.mfcc, rate, duration)
-        )
+        if duration < structure.MIN_SECTION_SECONDS:
+            # A section is at least that long; shorter audio has no structure to tell.
+            absent["sections"] = TOO_SHORT
+            spans: tuple[SectionSpan, ...] = ()
+        else:
+            spans = tuple(
+                SectionSpan(s.start, s.end, s.novelty, _section_key(key_signal, s.start, s.end))
+                for s in structure.find_sections(frames.mfcc, rate, duration)
+            )
         described["sections"] = spans
         events += [Event(s.start, "section", s.novelty) for s in spans if s.novelty is not None]
     if peaks is not None:
@@ -204,13 +228,15 @@ def _describe(
             waveform.points_per_second, waveform.minimum, waveform.maximum
         )
     described["events"] = tuple(sorted(events, key=lambda e: (e.t, e.type)))
+    described["absent"] = absent
     return described
 
 
 def _section_key(
     key_signal: npt.NDArray[np.float32] | None, start: float, end: float
 ) -> Key | None:
-    """The section's key from its whole stretch of the key signal, with its measured strength.
+    """The section's key from its whole stretch of the key signal, with its measured strength;
+    its ``key`` is None when the section has no tonal content.
 
     The mean frame chroma of a section read the wrong key on real recordings (F major for
     sections of a piece in E minor); the track's own estimator on the section's audio does not
@@ -229,16 +255,38 @@ def _section_key(
 
 def describe_tempo(
     frames: frame_features.FrameFeatures, rate: float, *, octave_guard: bool = True
-) -> Tempo:
-    """Tempo, beats and meter; ``octave_guard=False`` exists so the guard can be measured."""
+) -> tuple[Tempo, dict[str, str]]:
+    """Tempo, beats and meter, and the reasons for whatever of them is absent.
+
+    ``octave_guard=False`` exists so the guard can be measured.
+    """
     full = rhythm.onset_envelope(frames.spectral_flux, rate)
     low = rhythm.onset_envelope(frames.low_band_flux, rate)
-    estimate = rhythm.estimate_tempo(full, rate, low_envelope=low, octave_guard=octave_guard)
-    if estimate is None:
-        raise EngineError(
-            "feature_failed",
-            "No regular pulse was found (the audio is shorter than 4 s or has no onsets).",
+    estimate = rhythm.estimate_tempo(
+        full,
+        rate,
+        low_envelope=low,
+        attack=rhythm.attack_size(frames.spectral_flux, rate),
+        octave_guard=octave_guard,
+    )
+    if estimate is None or estimate.confidence < rhythm.PULSE_THRESHOLD:
+        if estimate is None and full.size < rhythm.MIN_TEMPO_SECONDS * rate:
+            reason = TOO_SHORT
+        elif not np.any(frames.rms):
+            reason = SILENCE
+        else:
+            reason = NO_REGULAR_PULSE
+        tempo = Tempo(
+            bpm=None,
+            confidence=0.0 if estimate is None else estimate.confidence,
+            beats=(),
+            beat_strengths=(),
+            beats_per_bar=None,
+            meter_confidence=None,
+            downbeats=(),
+            tatums_per_beat=None,
         )
+        return tempo, {"tempo": reason, "meter": reason}
     beat_envelope = low if np.any(low > 0) else full
     tightness = rhythm.tracker_tightness(rhythm.tempo_instability(full, rate, estimate.bpm))
     beats = rhythm.track_beats(beat_envelope, rate, estimate.bpm, tightness)
@@ -247,19 +295,29 @@ def describe_tempo(
     peak = float(values.max()) if values.size else 0.0
     strengths = values / peak if peak > 0 else values
     meter = rhythm.estimate_downbeats(beat_frames, low)
+    absent: dict[str, str] = {}
     downbeats: tuple[float, ...] = ()
-    if meter is not None:
+    beats_per_bar: int | None = None
+    if meter is not None and meter.confidence >= rhythm.METER_THRESHOLD:
+        beats_per_bar = meter.beats_per_bar
         downbeats = tuple(float(t) for t in beats[meter.first_beat_index :: meter.beats_per_bar])
-    return Tempo(
+    else:
+        absent["meter"] = METER_UNCLEAR
+    alternatives = (
+        (TempoAlternative(*estimate.alternative),) if estimate.alternative is not None else ()
+    )
+    tempo = Tempo(
         bpm=estimate.bpm,
         confidence=estimate.confidence,
         beats=tuple(float(t) for t in beats),
         beat_strengths=tuple(float(s) for s in strengths),
-        beats_per_bar=None if meter is None else meter.beats_per_bar,
+        beats_per_bar=beats_per_bar,
         meter_confidence=None if meter is None else meter.confidence,
         downbeats=downbeats,
         tatums_per_beat=rhythm.estimate_subdivision(beats, full, rate),
+        alternatives=alternatives,
     )
+    return tempo, absent
 
 
 def find_loudness_peaks(

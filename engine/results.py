@@ -9,7 +9,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-SCHEMA_VERSION = 1
+# 2: absent properties are null with a reason in ``absent``; ``tempo.alternatives`` added.
+SCHEMA_VERSION = 2
+
+# Why a property is absent (``AnalysisResult.absent``), stable codes for integrators.
+NO_REGULAR_PULSE = "no_regular_pulse"
+NO_TONAL_CONTENT = "no_tonal_content"
+METER_UNCLEAR = "meter_unclear"
+TOO_SHORT = "too_short"
+SILENCE = "silence"
 
 
 def _round(value: float, digits: int) -> float | None:
@@ -28,8 +36,17 @@ def _rounded_list(values: npt.ArrayLike, digits: int) -> list[Any]:
 
 
 @dataclass(frozen=True)
-class Tempo:
+class TempoAlternative:
     bpm: float
+    # Share of the octave evidence this candidate holds against the reported tempo (0-0.5).
+    weight: float
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """The pulse; ``bpm`` is None (and beats, downbeats, meter empty) when there is none."""
+
+    bpm: float | None
     confidence: float
     beats: tuple[float, ...]
     beat_strengths: tuple[float, ...]
@@ -37,20 +54,25 @@ class Tempo:
     meter_confidence: float | None
     downbeats: tuple[float, ...]
     tatums_per_beat: int | None
+    alternatives: tuple[TempoAlternative, ...] = ()
 
 
 @dataclass(frozen=True)
 class Key:
-    key: str
-    scale: str
+    """The key; ``key`` and ``scale`` are None when the audio has no tonal content."""
+
+    key: str | None
+    scale: str | None
     strength: float
 
 
 @dataclass(frozen=True)
 class Loudness:
-    integrated_lufs: float
-    range_lu: float
-    true_peak_dbtp: float
+    """EBU R128 loudness; a value is None when silence or shortness leaves nothing to measure."""
+
+    integrated_lufs: float | None
+    range_lu: float | None
+    true_peak_dbtp: float | None
     # Loudness peaks: (time in s, momentary LUFS, strength 0..1).
     peaks: tuple[tuple[float, float, float], ...] = field(default=())
 
@@ -130,6 +152,8 @@ class AnalysisResult:
     timeline: Timeline | None = None
     waveform: Waveform | None = None
     events: tuple[Event, ...] = ()
+    # Property name -> reason code for every requested property the audio does not have.
+    absent: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,8 +167,12 @@ class AnalysisResult:
         }
         if self.tempo is not None:
             data["tempo"] = {
-                "bpm": round(self.tempo.bpm, 2),
+                "bpm": _optional(self.tempo.bpm, 2),
                 "confidence": round(self.tempo.confidence, 3),
+                "alternatives": [
+                    {"bpm": round(a.bpm, 2), "weight": round(a.weight, 3)}
+                    for a in self.tempo.alternatives
+                ],
                 "beats_per_bar": self.tempo.beats_per_bar,
                 "meter_confidence": (
                     None
@@ -163,9 +191,9 @@ class AnalysisResult:
             }
         if self.loudness is not None:
             data["loudness"] = {
-                "integrated_lufs": round(self.loudness.integrated_lufs, 2),
-                "range_lu": round(self.loudness.range_lu, 2),
-                "true_peak_dbtp": round(self.loudness.true_peak_dbtp, 2),
+                "integrated_lufs": _optional(self.loudness.integrated_lufs, 2),
+                "range_lu": _optional(self.loudness.range_lu, 2),
+                "true_peak_dbtp": _optional(self.loudness.true_peak_dbtp, 2),
             }
         if self.onsets is not None:
             data["onsets"] = [
@@ -185,7 +213,12 @@ class AnalysisResult:
             {"t": round(e.t, 3), "type": e.type, "strength": round(e.strength, 3)}
             for e in self.events
         ]
+        data["absent"] = dict(sorted(self.absent.items()))
         return data
+
+
+def _optional(value: float | None, digits: int) -> float | None:
+    return None if value is None else _round(value, digits)
 
 
 def _section_dict(section: SectionSpan) -> dict[str, Any]:

@@ -14,6 +14,23 @@
   gentle log-normal preference for tempi near 120 BPM (two-octave spread) settles near ties.
   It replaced that preference used alone (one-octave spread), which got 19 of the 27 tempi
   of the accuracy bench right against 25 for this guard (docs/accuracy.md).
+* Pulse clarity (the tempo confidence): whether there is a pulse at all. In every 8 s window,
+  at the window's own tempo within ±4 % of the global one (so ramps and drift still count),
+  three things must hold at once: the onsets fall on a grid (onset strength on the grid at its
+  best phase over the window's mean strength), they are attacks rather than swells (strength
+  70 ms either side of the grid points small against the points themselves), and they recur
+  (the window's normalised onset autocorrelation at the best of one to four beat periods, so
+  a syncopated pattern that repeats by the bar still counts). The median over windows of
+  their product keeps one odd window from deciding. It is scaled by the size of the attacks,
+  ``a / (a + 20)`` where ``a`` is the 99th percentile of the flux above its half-second trend
+  (in summed log-magnitude units): the onset envelope is normalised, so without it the
+  quantisation noise of a pad or the slow rise of a tremolo would be read as onsets. The
+  result ``x`` is mapped to 0-1 by ``x / (x + 0.43)``. Each factor alone lets some beatless
+  audio through: tremolo recurs but has no attacks, rubato playing and speech have attacks on
+  no steady grid, noise has neither.
+  Below ``PULSE_THRESHOLD`` the tempo is reported absent (measured in docs/accuracy.md).
+* Tempo alternatives: the runner-up of the octave guard, weighted by its share of the grid
+  evidence of the two, as MIREX tempo estimators report T1, T2 and their relative strength.
 * Beats: a dynamic-programming tracker (Ellis, 2007) finds the beat sequence that best
   balances onset strength against deviation from the tempo. It runs on the onset envelope of
   the band below 200 Hz, where kick drum and bass mark the beat: syncopated mid- and
@@ -22,8 +39,11 @@
   holds the tempo is estimated from the signal (``tempo_instability``, ``tracker_tightness``):
   a steady performance keeps a near-rigid grid, so strong syncopated accents cannot drag it
   onto the off-beat, while a drifting or changing tempo keeps the tracker free to follow.
-* Downbeats: for meters 3 and 4 and every bar phase, the mean low-band onset strength on
-  the candidate downbeats is compared with the other beats; the best contrast wins.
+* Downbeats: for 2 to 7 beats per bar and every bar phase, the mean low-band onset strength
+  on the candidate downbeats is compared with the other beats; the best contrast wins, and
+  its share of the two means is the meter confidence. Below ``METER_THRESHOLD`` the meter is
+  reported absent and no downbeats are drawn: equal beats (a click, a kick on every beat)
+  carry no bar.
 * Onsets: peaks of the full-band envelope above a moving median.
 """
 
@@ -37,6 +57,8 @@ import numpy.typing as npt
 Float64Array = npt.NDArray[np.float64]
 
 MIN_BPM = 40.0
+# The tempo comb needs a few beats even at the slowest tempo.
+MIN_TEMPO_SECONDS = 4.0
 MAX_BPM = 240.0
 _BPM_STEP = 0.25
 _CANDIDATE_RATIOS = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)
@@ -55,12 +77,26 @@ _QUANTISATION_FRAMES = 0.5
 _ONSET_WINDOW_SECONDS = 0.05
 _ONSET_MEDIAN_SECONDS = 1.0
 _ONSET_THRESHOLD = 0.5
+_CLARITY_RANGE = 0.04
+_CLARITY_STEPS = 5
+# 70 ms at 43 frames/s: past the attack of a drum or a plucked string, still inside a swell.
+_ATTACK_SIDE_FRAMES = 3
+_CLARITY_SCALE = 0.43
+_ATTACK_SCALE = 20.0
+_ATTACK_PERCENTILE = 99.0
+_RECURRENCE_MULTIPLES = 4
+_METERS = (2, 3, 4, 5, 6, 7)
+# Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
+PULSE_THRESHOLD = 0.46
+METER_THRESHOLD = 0.38
 
 
 @dataclass(frozen=True)
 class TempoEstimate:
     bpm: float
     confidence: float
+    # The octave guard's runner-up and its share of the evidence, if it had one.
+    alternative: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,14 +106,24 @@ class Downbeats:
     confidence: float
 
 
-def onset_envelope(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
-    """Flux minus its half-second moving average, rectified and scaled to unit deviation."""
+def _above_trend(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
     values = np.asarray(flux, dtype=np.float64)
     width = max(1, round(frame_rate * _TREND_SECONDS)) | 1
     trend = np.convolve(values, np.ones(width) / width, mode="same")
-    rectified = np.clip(values - trend, 0.0, None)
+    return np.clip(values - trend, 0.0, None)
+
+
+def onset_envelope(flux: npt.ArrayLike, frame_rate: float) -> Float64Array:
+    """Flux minus its half-second moving average, rectified and scaled to unit deviation."""
+    rectified = _above_trend(flux, frame_rate)
     deviation = float(rectified.std())
     return rectified / deviation if deviation > 0 else rectified
+
+
+def attack_size(flux: npt.ArrayLike, frame_rate: float) -> float:
+    """The 99th percentile of the flux above its trend: how big the audio's attacks are."""
+    rectified = _above_trend(flux, frame_rate)
+    return float(np.percentile(rectified, _ATTACK_PERCENTILE)) if rectified.size else 0.0
 
 
 def _autocorrelation(envelope: Float64Array) -> Float64Array:
@@ -162,11 +208,11 @@ def tracker_tightness(instability: float) -> float:
 
 def choose_octave(
     bpm: float, envelope: Float64Array, low_envelope: Float64Array | None, frame_rate: float
-) -> float:
-    """The tempo among ``bpm``'s simple multiples and fractions that best explains the onsets."""
+) -> list[tuple[float, float]]:
+    """``bpm``'s simple multiples and fractions with the evidence for each, best first."""
     # The comb's peak is the tempo most likely to be off by a simple ratio, not the truth.
     use_low = low_envelope is not None and bool(np.any(low_envelope > 0))
-    best, best_evidence = bpm, -1.0
+    ranked: list[tuple[float, float]] = []
     for ratio in _CANDIDATE_RATIOS:
         candidate = bpm * ratio
         if not MIN_BPM <= candidate <= MAX_BPM:
@@ -177,9 +223,57 @@ def choose_octave(
         evidence *= float(
             np.exp(-0.5 * (np.log2(candidate / _PRIOR_CENTRE_BPM) / _PRIOR_OCTAVES) ** 2)
         )
-        if evidence > best_evidence:
-            best, best_evidence = candidate, evidence
-    return best
+        ranked.append((candidate, evidence))
+    return sorted(ranked, key=lambda item: -item[1])
+
+
+def pulse_clarity(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
+    """How clearly the onsets form a pulse near ``bpm``: 0 for none, towards 1 for clicks.
+
+    The median over half-overlapping 8 s windows of grid contrast x attack sharpness x
+    recurrence (module docstring); 0 when the audio is shorter than one window's two beats.
+    """
+    window = min(envelope.size, round(_EVIDENCE_WINDOW_SECONDS * frame_rate))
+    tolerant = envelope.copy()
+    tolerant[1:] = np.maximum(tolerant[1:], envelope[:-1])
+    tolerant[:-1] = np.maximum(tolerant[:-1], envelope[1:])
+    side = _ATTACK_SIDE_FRAMES
+    lag_axis = np.arange(window)
+    scores = []
+    for start in range(0, envelope.size - window + 1, max(1, window // 2)):
+        stretch = tolerant[start : start + window]
+        mean = float(stretch.mean())
+        correlation = _autocorrelation(envelope[start : start + window])
+        best = 0.0
+        for factor in np.exp(np.linspace(-_CLARITY_RANGE, _CLARITY_RANGE, _CLARITY_STEPS)):
+            period = 60.0 * frame_rate / (bpm * factor)
+            phases = int(np.ceil(period))
+            points = int((window - phases - 2 * side - 1) // period) + 1
+            if points < 2 or mean <= 0 or period >= window - 1:
+                continue
+            grid = (
+                np.round(np.arange(phases)[:, None] + np.arange(points)[None, :] * period).astype(
+                    np.int64
+                )
+                + side
+            )
+            on_grid = stretch[grid].mean(axis=1)
+            phase = int(np.argmax(on_grid))
+            peak = float(on_grid[phase])
+            if peak <= 0:
+                continue
+            beside = float(stretch[grid[phase] - side].mean() + stretch[grid[phase] + side].mean())
+            sharpness = max(0.0, 1.0 - beside / 2 / peak)
+            # Lags beyond 60 % of the window rest on too few frame pairs to mean anything.
+            lags = [
+                period * k for k in range(1, _RECURRENCE_MULTIPLES + 1) if period * k < 0.6 * window
+            ]
+            if not lags:
+                continue
+            recurrence = max(0.0, float(np.interp(lags, lag_axis, correlation).max()))
+            best = max(best, peak / mean * sharpness * recurrence)
+        scores.append(best)
+    return float(np.median(scores)) if scores else 0.0
 
 
 def estimate_tempo(
@@ -187,14 +281,14 @@ def estimate_tempo(
     frame_rate: float,
     *,
     low_envelope: Float64Array | None = None,
+    attack: float | None = None,
     octave_guard: bool = True,
 ) -> TempoEstimate | None:
-    """Global tempo, or None when the envelope has no periodicity at all.
-
-    Confidence is how far the comb salience at the chosen tempo stands above the median
-    salience over all candidate tempi, as a share of the comb's highest salience.
-    """
-    if envelope.size < 4 * frame_rate or not np.any(envelope > 0):
+    """Global tempo candidate with its pulse clarity as confidence; None when the envelope
+    is shorter than 4 s or carries no onsets at all. Compare the confidence with
+    ``PULSE_THRESHOLD`` before believing the tempo. ``attack`` is ``attack_size`` of the flux
+    behind ``envelope``; without it the clarity is not scaled by the size of the attacks."""
+    if envelope.size < MIN_TEMPO_SECONDS * frame_rate or not np.any(envelope > 0):
         return None
     bpms, salience = tempo_salience(envelope, frame_rate)
     best = int(np.argmax(salience))
@@ -208,12 +302,20 @@ def estimate_tempo(
         denominator = left - 2 * peak + right
         if denominator < 0:
             bpm += 0.5 * (left - right) / denominator * _BPM_STEP
-    chosen = peak
+    alternative: tuple[float, float] | None = None
     if octave_guard:
-        bpm = choose_octave(bpm, envelope, low_envelope, frame_rate)
-        chosen = float(np.interp(bpm, bpms, salience))
-    confidence = (chosen - float(np.median(salience))) / peak
-    return TempoEstimate(bpm=float(bpm), confidence=float(np.clip(confidence, 0.0, 1.0)))
+        ranked = choose_octave(bpm, envelope, low_envelope, frame_rate)
+        bpm = ranked[0][0]
+        if len(ranked) > 1 and ranked[0][1] + ranked[1][1] > 0:
+            alternative = (ranked[1][0], ranked[1][1] / (ranked[0][1] + ranked[1][1]))
+    clarity = pulse_clarity(envelope, frame_rate, bpm)
+    if attack is not None:
+        clarity *= attack / (attack + _ATTACK_SCALE)
+    return TempoEstimate(
+        bpm=float(bpm),
+        confidence=clarity / (clarity + _CLARITY_SCALE),
+        alternative=alternative,
+    )
 
 
 def track_beats(
@@ -251,11 +353,12 @@ def track_beats(
 def estimate_downbeats(
     beat_frames: npt.NDArray[np.int64], low_envelope: Float64Array
 ) -> Downbeats | None:
-    """Meter (3 or 4 beats per bar) and the index of the first downbeat, or None if unknown."""
+    """Meter (2-7 beats per bar) and the index of the first downbeat, or None if no bar phase
+    stands out at all. Compare the confidence with ``METER_THRESHOLD`` before believing it."""
     strengths = low_envelope[np.clip(beat_frames, 0, low_envelope.size - 1)]
     best: Downbeats | None = None
     best_contrast = 0.0
-    for meter in (4, 3):
+    for meter in _METERS:
         if strengths.size < 2 * meter:
             continue
         for phase in range(meter):

@@ -22,6 +22,10 @@ Every value is derived from the measured result (see ``docs/audio-analysis.md``)
   their confidences.
 
 Key indices follow Spotify: 0 = C ... 11 = B; mode 1 = major, 0 = minor.
+
+Absence follows Spotify's own conventions: no pulse is tempo 0 with confidence 0 and no beats,
+bars or tatums; no key is key -1 and mode -1 with confidence 0. An unclear meter has no bars
+and a null time signature with its measured confidence; silence has a null loudness.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import numpy.typing as npt
 
 from engine.errors import EngineError
 from engine.frames import PITCH_CLASSES
-from engine.results import AnalysisResult, Tempo, Timeline
+from engine.results import AnalysisResult, Key, Tempo, Timeline
 
 _REQUIRED = ("tempo", "key", "loudness", "onsets", "sections", "timeline")
 
@@ -66,6 +70,24 @@ def _frame_range(timeline: Timeline, start: float, end: float) -> slice:
 
 def _finite(value: float) -> float | None:
     return round(float(value), 3) if np.isfinite(value) else None
+
+
+def _key_fields(key: Key | None) -> dict[str, Any]:
+    if key is None or key.key is None:
+        return {"key": -1, "key_confidence": 0.0, "mode": -1, "mode_confidence": 0.0}
+    strength = round(key.strength, 3)
+    return {
+        "key": PITCH_CLASSES.index(key.key),
+        "key_confidence": strength,
+        "mode": 1 if key.scale == "major" else 0,
+        "mode_confidence": strength,
+    }
+
+
+def _tempo_fields(bpm: float | None, confidence: float) -> dict[str, float]:
+    if bpm is None:
+        return {"tempo": 0.0, "tempo_confidence": 0.0}
+    return {"tempo": round(bpm, 3), "tempo_confidence": round(confidence, 3)}
 
 
 def _beats(tempo: Tempo, duration: float) -> tuple[list[float], float]:
@@ -117,7 +139,6 @@ def to_audio_analysis(result: AnalysisResult) -> dict[str, Any]:
         frames = _frame_range(timeline, section.start, section.end)
         inside = [b for b in beats if section.start <= b < section.end]
         section_tempo = 60.0 / float(np.median(np.diff(inside))) if len(inside) > 2 else tempo.bpm
-        section_key = section.key
         loud = momentary[frames] if momentary is not None else np.array([np.nan])
         loud = loud[np.isfinite(loud)]
         section_views.append(
@@ -126,12 +147,8 @@ def to_audio_analysis(result: AnalysisResult) -> dict[str, Any]:
                 "duration": round(section.end - section.start, 5),
                 "confidence": None if section.novelty is None else round(section.novelty, 3),
                 "loudness": _finite(float(loud.mean())) if loud.size else None,
-                "tempo": round(section_tempo, 3),
-                "tempo_confidence": round(tempo.confidence, 3),
-                "key": PITCH_CLASSES.index(section_key.key) if section_key else -1,
-                "key_confidence": round(section_key.strength, 3) if section_key else 0.0,
-                "mode": (1 if section_key.scale == "major" else 0) if section_key else -1,
-                "mode_confidence": round(section_key.strength, 3) if section_key else 0.0,
+                **_tempo_fields(section_tempo, tempo.confidence),
+                **_key_fields(section.key),
                 "time_signature": tempo.beats_per_bar,
                 "time_signature_confidence": round(meter_confidence, 3),
             }
@@ -167,15 +184,13 @@ def to_audio_analysis(result: AnalysisResult) -> dict[str, Any]:
             "duration": round(result.duration, 5),
             "sample_rate": result.sample_rate,
             "channels": result.channels,
-            "loudness": round(loudness.integrated_lufs, 3),
-            "tempo": round(tempo.bpm, 3),
-            "tempo_confidence": round(tempo.confidence, 3),
+            "loudness": (
+                None if loudness.integrated_lufs is None else round(loudness.integrated_lufs, 3)
+            ),
+            **_tempo_fields(tempo.bpm, tempo.confidence),
             "time_signature": tempo.beats_per_bar,
             "time_signature_confidence": round(meter_confidence, 3),
-            "key": PITCH_CLASSES.index(key.key),
-            "key_confidence": round(key.strength, 3),
-            "mode": 1 if key.scale == "major" else 0,
-            "mode_confidence": round(key.strength, 3),
+            **_key_fields(key),
         },
         "bars": bars,
         "beats": _spans(beats, beat_end, strengths),

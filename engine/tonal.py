@@ -4,6 +4,13 @@ Only the 11 025 Hz copy is kept in memory (a quarter of the 44.1 kHz mono signal
 KeyExtractor runs on it with 1024-sample frames, the same time and frequency resolution as
 its default 4096 samples at 44.1 kHz; its harmonic pitch-class profile stops at 3.5 kHz, well
 inside the 5.5 kHz band the copy keeps.
+
+A key is only as real as the pitched content behind it: KeyExtractor correlates whatever
+pitch-class profile it gets with a key profile, and white noise reads "C minor" with strength
+0.68. So the reported strength is Essentia's profile correlation times the signal's
+*tonalness*: the share of its 100-3500 Hz energy in spectral peaks that stand 10 dB above
+the median of their ±60 Hz neighbourhood (sustained partials do, noise and drums do not).
+Below ``KEY_THRESHOLD`` the key is reported absent (measured in docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ import numpy as np
 import numpy.typing as npt
 
 from engine._essentia import key_extractor
-from engine.errors import EngineError
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -24,14 +30,25 @@ KEY_FRAME_SIZE = 1024
 KEY_PROFILE = "bgate"
 _DECIMATION = 4
 _FILTER_TAPS = 129
+# Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
+KEY_THRESHOLD = 0.2
+_TONAL_FRAME = 2048
+_TONAL_BAND_HZ = (100.0, 3500.0)
+_TONAL_PEAK_DB = 10.0
+_TONAL_HALF_WIDTH = 11
+_TONAL_CHUNK_FRAMES = 256
 _ENHARMONIC = {"A#": "Bb", "D#": "Eb", "G#": "Ab", "Db": "C#", "Gb": "F#"}
 
 
 @dataclass(frozen=True)
 class KeyEstimate:
-    key: str
-    scale: str
+    """``key`` and ``scale`` are None when ``strength`` is below ``KEY_THRESHOLD``."""
+
+    key: str | None
+    scale: str | None
     strength: float
+    # The profile's own key, kept for measuring the threshold; None in silence.
+    candidate: tuple[str, str] | None = None
 
 
 def _lowpass_taps() -> npt.NDArray[np.float64]:
@@ -74,11 +91,45 @@ def normalise_key_name(name: str) -> str:
     return _ENHARMONIC.get(name, name)
 
 
+def tonalness(samples: FloatArray, sample_rate: int = KEY_SAMPLE_RATE) -> float:
+    """Share (0-1) of the 100-3500 Hz energy in peaks 10 dB above their neighbourhood.
+
+    Frames are taken without overlap and in chunks, so an hour of audio costs little memory.
+    """
+    size = _TONAL_FRAME * sample_rate // KEY_SAMPLE_RATE
+    count = samples.size // size
+    if count == 0:
+        return 0.0
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    band = (freqs >= _TONAL_BAND_HZ[0]) & (freqs <= _TONAL_BAND_HZ[1])
+    window = np.hanning(size).astype(np.float32)
+    gain = 10.0 ** (_TONAL_PEAK_DB / 10.0)
+    half = _TONAL_HALF_WIDTH
+    peaked = total = 0.0
+    for first in range(0, count, _TONAL_CHUNK_FRAMES):
+        last = min(count, first + _TONAL_CHUNK_FRAMES)
+        frames = samples[first * size : last * size].reshape(-1, size) * window
+        power = np.abs(np.fft.rfft(frames, axis=1))[:, band] ** 2
+        padded = np.pad(power, ((0, 0), (half, half)), mode="edge")
+        neighbourhood = np.median(
+            np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=1), axis=2
+        )
+        peaked += float(power[power > gain * neighbourhood].sum())
+        total += float(power.sum())
+    return peaked / total if total > 0 else 0.0
+
+
 def estimate_key(
     samples: FloatArray, sample_rate: int = KEY_SAMPLE_RATE, profile: str = KEY_PROFILE
 ) -> KeyEstimate:
+    """The key and its strength (profile correlation x tonalness); absent below the threshold,
+    and with strength 0 in silence or under two frames of audio."""
     if samples.size < KEY_FRAME_SIZE * 2 or not np.any(samples):
-        raise EngineError("feature_failed", "The audio is too short or silent to estimate a key.")
+        return KeyEstimate(key=None, scale=None, strength=0.0)
     frame_size = KEY_FRAME_SIZE * sample_rate // KEY_SAMPLE_RATE
-    key, scale, strength = key_extractor(samples, sample_rate, profile, frame_size)
-    return KeyEstimate(key=normalise_key_name(key), scale=scale, strength=strength)
+    key, scale, correlation = key_extractor(samples, sample_rate, profile, frame_size)
+    candidate = (normalise_key_name(key), scale)
+    strength = float(np.clip(correlation, 0.0, 1.0)) * tonalness(samples, sample_rate)
+    if strength < KEY_THRESHOLD:
+        return KeyEstimate(key=None, scale=None, strength=strength, candidate=candidate)
+    return KeyEstimate(key=candidate[0], scale=scale, strength=strength, candidate=candidate)

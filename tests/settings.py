@@ -11,6 +11,9 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "k3y-" * 16)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# A test user holds exactly the credits its test grants. Billing grants the sign-up bonus when
+# it opens an account, so the tests about the bonus switch it on themselves.
+os.environ.setdefault("PHONOGLYPH_SIGNUP_BONUS_CREDITS", "0")
 
 from phonoglyph.settings import *  # noqa: F403
 

@@ -22,6 +22,7 @@ from billing.selectors import (
     transfer_list_for_user,
     usage_by_day_for_user,
 )
+from billing.services import credit_account_open
 
 
 class CreditBalanceApi(APIView):
@@ -29,7 +30,10 @@ class CreditBalanceApi(APIView):
 
     @extend_schema(responses=CreditBalanceSerializer)
     def get(self, request: Request) -> Response:
-        balance = credit_balance_for_user(user=request_user(request))
+        user = request_user(request)
+        # A new user sees the sign-up bonus, which billing grants when it opens the account.
+        credit_account_open(user=user)
+        balance = credit_balance_for_user(user=user)
         return Response(CreditBalanceSerializer(asdict(balance)).data)
 
 
@@ -39,7 +43,9 @@ class TransferListApi(generics.ListAPIView[Transfer]):
     serializer_class = TransferSerializer
 
     def get_queryset(self) -> Any:
-        return transfer_list_for_user(user=request_user(self.request))
+        user = request_user(self.request)
+        credit_account_open(user=user)
+        return transfer_list_for_user(user=user)
 
 
 class UsageApi(APIView):

@@ -97,17 +97,17 @@ def test_a_job_cancelled_while_running_stops_and_is_never_charged(
     user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = _start(user)
-    from analysis import services
+    from jobs.runner import JobProgress
 
-    real = services._Progress.__call__
+    real = JobProgress.__call__
 
-    def cancel_on_decoding(progress: services._Progress, stage: str, percent: int) -> None:
+    def cancel_on_decoding(progress: JobProgress, stage: str, percent: int) -> None:
         if stage == "decoding" and AnalysisJob.objects.get(pk=job.pk).status == "running":
             analysis_job_cancel(user=user, job_id=job.pk)
         real(progress, stage, percent)
 
     # The user's cancel arrives from another request while the engine decodes.
-    monkeypatch.setattr(services._Progress, "__call__", cancel_on_decoding)
+    monkeypatch.setattr(JobProgress, "__call__", cancel_on_decoding)
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()
     assert job.status == "cancelled"

@@ -115,12 +115,12 @@ def test_replayed_post_with_the_same_idempotency_key_creates_one_job_and_one_res
 
 
 def test_a_finished_result_for_the_same_audio_is_reused_for_free(
-    api_client: APIClient, user: User, other_user: User
+    api_client: APIClient, user: User
 ) -> None:
     give_credits(user, 10)
     media = MediaFileFactory.create(owner=user)
     earlier = AnalysisJobFactory.create(
-        media=MediaFileFactory.create(owner=other_user),
+        media=MediaFileFactory.create(owner=user),
         audio_sha256=media.sha256,
         features=["key", "tempo"],
         status="succeeded",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accounts.models import User
-from analysis import services
+from analysis import kind, services
 from analysis.models import AnalysisJob
 from analysis.tasks import analysis_job_run as run_task
 from billing.models import CreditAccount, Transfer
@@ -34,7 +34,7 @@ def _flaky_storage(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
         with real(media=media) as local:
             yield local
 
-    monkeypatch.setattr(services, "media_open_local_copy", fetch)
+    monkeypatch.setattr(kind, "media_open_local_copy", fetch)
     return calls
 
 

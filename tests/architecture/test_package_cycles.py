@@ -15,6 +15,7 @@ PACKAGES = (
     "media",
     "analysis",
     "billing",
+    "jobs",
     "telemetry",
     "core",
     "engine",

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.errors import InsufficientCredits
 from billing.models import FeatureUsage
-from billing.services import InsufficientCredits, credits_capture, credits_reserve
+from billing.services import credits_capture, credits_reserve
 from core.api.exceptions import problem_exception_handler
 from tests.billing.factories import fund, job_ref
 

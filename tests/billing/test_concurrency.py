@@ -15,11 +15,11 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from billing.errors import InsufficientCredits, ReservationReleased
 from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
 from billing.selectors import credit_balance_for_user, ledger_reconcile
 from billing.services import (
-    InsufficientCredits,
-    ReservationReleased,
+    credit_account_open,
     credits_capture,
     credits_grant,
     credits_release,
@@ -158,6 +158,27 @@ def test_first_movements_of_a_user_without_an_account_open_exactly_one(postgres_
     assert all(isinstance(r, Transfer) for r in results), results
     assert CreditAccount.objects.filter(user=user).count() == 1
     assert credit_balance_for_user(user=user).available == 36
+    assert_reconcile_credits_reports_no_drift()
+
+
+def test_racing_first_movements_of_a_new_user_grant_the_sign_up_bonus_once(
+    postgres_url, user, settings
+) -> None:
+    settings.PHONOGLYPH_SIGNUP_BONUS_CREDITS = 30
+    workers: list[Callable[[], Any]] = []
+    for _ in range(4):
+        workers.append(lambda: credit_account_open(user=user))
+        workers.append(lambda: credits_grant(user=user, amount=3, reason="race"))
+        workers.append(
+            lambda: credits_reserve(user=user, amount=1, feature="analysis", job_ref=job_ref())
+        )
+    results = race(workers)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert CreditAccount.objects.filter(user=user).count() == 1
+    bonuses = Transfer.objects.filter(credit_account__user=user, memo="Sign-up bonus")
+    assert list(bonuses.values_list("amount", flat=True)) == [30]
+    balance = credit_balance_for_user(user=user)
+    assert (balance.available, balance.reserved, balance.posted) == (38, 4, 42)
     assert_reconcile_credits_reports_no_drift()
 
 

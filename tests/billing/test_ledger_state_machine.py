@@ -22,10 +22,10 @@ from hypothesis.stateful import (
 )
 
 from accounts.models import User
+from billing.errors import InsufficientCredits
 from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
 from billing.selectors import ledger_reconcile
 from billing.services import (
-    InsufficientCredits,
     credits_capture,
     credits_expire,
     credits_grant,

@@ -2,17 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from billing.errors import AdjustmentRefused, InsufficientCredits, NothingToRefund
 from billing.models import CreditGrant, Transfer, TransferKind
 from billing.selectors import credit_balance_for_user, ledger_reconcile
-from billing.services import (
-    AdjustmentRefused,
-    InsufficientCredits,
-    NothingToRefund,
-    credits_adjust,
-    credits_capture,
-    credits_refund,
-    credits_reserve,
-)
+from billing.services import credits_adjust, credits_capture, credits_refund, credits_reserve
 from tests.billing.factories import fund, job_ref
 
 pytestmark = pytest.mark.django_db

@@ -7,14 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from billing.models import FeatureUsage, Transfer, TransferKind
-from billing.selectors import credit_balance_for_user, ledger_reconcile
-from billing.services import (
+from billing.errors import (
     InsufficientCredits,
     JobAlreadyReserved,
     LedgerKeyReused,
     ReservationNotFound,
     ReservationReleased,
+)
+from billing.models import FeatureUsage, Transfer, TransferKind
+from billing.selectors import credit_balance_for_user, ledger_reconcile
+from billing.services import (
     credits_capture,
     credits_release,
     credits_release_stale,

@@ -9,12 +9,13 @@ import pytest
 from engine.errors import EngineError
 from engine.pipeline import analyze
 from engine.spotify import to_audio_analysis
-from tests.engine.engine_signals import chord_progression, drum_pattern, encode
+from tests.engine.engine_signals import chord_progression, drum_pattern, encode, metered_pattern
 
 
 @pytest.fixture(scope="module")
 def view(workdir: Path) -> dict[str, object]:
-    drums, _ = drum_pattern(120.0, 12.0)
+    # Bass and an accented kick open every bar, so the meter (and with it bars) can be told.
+    drums, _, _ = metered_pattern(120.0, 12.0, "4/4")
     chords = chord_progression([("A", "C", "E"), ("D", "F", "A"), ("E", "Ab", "B")] * 2)
     mix = drums[: chords.size] + chords
     path = encode(np.stack([mix, mix], axis=1), workdir / "view.flac")

@@ -61,13 +61,21 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     ]
     if "tempo" in result:
         tempo = result["tempo"]
-        lines.append(
-            f"tempo        {tempo['bpm']:.1f} BPM (confidence {tempo['confidence']:.2f}), "
-            f"{len(result.get('beats', []))} beats"
-        )
+        if tempo["bpm"] is None:
+            lines.append(f"tempo        absent ({result['absent'].get('tempo', 'unknown')})")
+        else:
+            lines.append(
+                f"tempo        {tempo['bpm']:.1f} BPM (confidence {tempo['confidence']:.2f}), "
+                f"{len(result.get('beats', []))} beats"
+            )
     if "key" in result:
         key = result["key"]
-        lines.append(f"key          {key['key']} {key['scale']} (strength {key['strength']:.2f})")
+        if key["key"] is None:
+            lines.append(f"key          absent ({result['absent'].get('key', 'unknown')})")
+        else:
+            lines.append(
+                f"key          {key['key']} {key['scale']} (strength {key['strength']:.2f})"
+            )
     if "loudness" in result:
         loud = result["loudness"]
         lines.append(
