@@ -212,7 +212,6 @@ def configure_logging(**kwargs: Any) -> None:
 
 def ensure_sentry() -> None:
     """Start Sentry in this process if it is configured and not running yet."""
-    import sentry_sdk
     from django.conf import settings
 
     # Reading settings loads them, and loading them calls sentry_init when SENTRY_DSN is set.
@@ -263,11 +262,10 @@ def start_sentry_in_child(**kwargs: Any) -> None:
 
 def flush_reporting() -> None:
     """Send what Sentry and PostHog hold in this process before it exits."""
-    import sentry_sdk
-
     from telemetry import analytics
 
     try:
+        tracing.drain_transactions(SHUTDOWN_FLUSH_SECONDS)
         sentry_sdk.flush(timeout=SHUTDOWN_FLUSH_SECONDS)
     except Exception:
         logger.exception("sentry flush failed at worker exit")

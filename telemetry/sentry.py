@@ -12,6 +12,7 @@ request. `telemetry.middleware` decides tracing at the edge instead, and
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
@@ -31,7 +32,7 @@ from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScr
 
 from core.logging import ACCESS_LOGGER_NAME
 from telemetry.context import UPLOAD_PATH_PREFIXES, add_context
-from telemetry.tracing import UNTRACED_PATH_PREFIXES
+from telemetry.tracing import UNTRACED_PATH_PREFIXES, drain_transactions
 
 FILTERED = "[Filtered]"
 
@@ -150,13 +151,17 @@ def before_send_transaction(event: dict[str, Any], hint: dict[str, Any]) -> dict
 
 
 class ContextIntegration(Integration):
-    """Adds the request's or task's context to each event as it is sent (`add_context`)."""
+    """Adds the request's or task's context to each event as it is sent (`add_context`), and
+    sends the transactions still being finished when the process exits."""
 
     identifier = "phonoglyph_context"
 
     @staticmethod
     def setup_once() -> None:
         add_global_event_processor(add_context)  # type: ignore[arg-type]
+        # Registered after the SDK's own exit hook (its integration is set up first), so it
+        # runs first: the transactions drained here are then flushed by the SDK's.
+        atexit.register(drain_transactions)
 
 
 def traces_sampler_for(rate: float) -> Callable[[dict[str, Any]], float]:

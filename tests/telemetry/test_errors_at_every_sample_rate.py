@@ -21,6 +21,7 @@ from accounts.services import api_key_create
 from core.logging import request_id_var, user_id_var
 from telemetry.reporting import capture_processing_error
 from telemetry.sentry import sentry_init
+from telemetry.tracing import drain_transactions
 from tests.monitoring.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,7 @@ def test_only_sampled_requests_send_a_transaction(
     for _ in range(20):
         assert api_client.get("/api/v1/me/").status_code == 200
 
+    drain_transactions()
     sentry_sdk.flush(timeout=5)
     sent = len(sentry_at_rate.sentry_items("transaction"))
     if rate == 0.0:

@@ -73,6 +73,7 @@ def test_a_traced_request_continues_in_the_worker_task_and_its_engine_stages(
         assert response.status_code == 202
         worker.wait_for_line(lambda line: "succeeded in" in str(line.get("message")))
         sentry_server.wait_for(lambda s: bool(s.requests_to("/api/44/envelope/")), timeout=20)
+    tracing.drain_transactions()
     sentry_sdk.flush(timeout=5)
 
     [request] = [
