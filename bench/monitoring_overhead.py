@@ -58,6 +58,7 @@ from accounts.services import api_key_create, user_create  # noqa: E402
 from bench._sink import SinkProcess  # noqa: E402
 from telemetry import analytics  # noqa: E402
 from telemetry.sentry import sentry_init  # noqa: E402
+from telemetry.tracing import drain_transactions  # noqa: E402
 
 MONITORING_MIDDLEWARE = "telemetry.middleware.RequestMonitoringMiddleware"
 # Spans Sentry records for GET /api/v1/me/: authentication, connect, the key query, rendering.
@@ -97,6 +98,9 @@ class Monitoring:
 
     def use(self, mode: str) -> WSGIHandler:
         """Switch to `mode` and return the handler that serves it."""
+        # Traced requests' transactions are finished on a background thread with whichever
+        # client is current then: let them go out with the client of the mode that traced them.
+        drain_transactions()
         sentry_sdk.get_global_scope().set_client(self.sentry_clients.get(mode))
         settings.POSTHOG_API_KEY = "phc_bench" if mode in ("+posthog", "+sentry 0%", "on") else ""
         return self.handler_off if mode == "off" else self.handler_on
