@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.api.authentication import request_user
 from analysis.errors import AnalysisJobNotFound
 from analysis.forms import AnalysisStartForm
 from analysis.models import AnalysisJob
@@ -31,21 +31,16 @@ from media.selectors import media_get_for_user
 PAGE_SIZE = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 def _job_or_404(request: HttpRequest, job_id: int) -> AnalysisJob | HttpResponse:
     try:
-        return analysis_job_get_for_user(user=_user(request), job_id=job_id)
+        return analysis_job_get_for_user(user=request_user(request), job_id=job_id)
     except AnalysisJobNotFound:
         return render(request, "errors/404.html", status=404)
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    jobs = analysis_job_list_for_user(user=_user(request))[:PAGE_SIZE]
+    jobs = analysis_job_list_for_user(user=request_user(request))[:PAGE_SIZE]
     return render(request, "analysis/job_list.html", {"jobs": jobs})
 
 
@@ -59,14 +54,14 @@ def job_new(request: HttpRequest) -> HttpResponse:
     if not media_id.isdigit():
         return render(request, "errors/404.html", status=404)
     try:
-        media = media_get_for_user(user=_user(request), media_id=int(media_id))
+        media = media_get_for_user(user=request_user(request), media_id=int(media_id))
     except DomainError:
         return render(request, "errors/404.html", status=404)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             job = analysis_job_create(
-                user=_user(request),
+                user=request_user(request),
                 media_id=media.pk,
                 features=form.cleaned_data["features"],
             )
@@ -106,7 +101,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
-        analysis_job_cancel(user=_user(request), job_id=job_id)
+        analysis_job_cancel(user=request_user(request), job_id=job_id)
     except AnalysisJobNotFound:
         return render(request, "errors/404.html", status=404)
     except DomainError:

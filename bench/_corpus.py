@@ -1,29 +1,29 @@
 """Bench inputs: the real clips with their annotations and generated signals with known truth.
 
 The generators are the ones the engine tests use (``tests/engine/engine_signals.py``),
-so the accuracy table and the tests measure the same signals.
+so the accuracy table and the tests measure the same signals; ``tests/support/audio.py``
+writes them to files for both.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.decode import ffmpeg_executable
 from tests.engine.engine_signals import (
     SR,
     chord_progression,
     click_track,
     drum_pattern,
-    encode,
     f_measure,
     sine,
 )
+from tests.support.audio import encode
 
 __all__ = [
     "REAL_DATA",
@@ -32,7 +32,6 @@ __all__ = [
     "chord_progression",
     "click_track",
     "drum_pattern",
-    "encode",
     "f_measure",
     "onset_f_measure",
     "real_clips",
@@ -142,41 +141,20 @@ def _music_block(rng: np.random.Generator, bpm: float, root: str, seconds: float
 
 
 def write_long_music(path: Path, minutes: float, *, channels: int = 2) -> Path:
-    """A drum-and-chords track of ``minutes`` that changes key and tempo every minute.
+    """A drum-and-chords FLAC of ``minutes`` that changes key and tempo every minute.
 
-    The signal is generated and piped to ffmpeg one minute at a time, so writing a long file
-    never holds it whole in memory.
+    The signal is generated and encoded one minute at a time, so writing a long file never
+    holds it whole in memory.
     """
-    command = [
-        ffmpeg_executable(),
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-f",
-        "f32le",
-        "-ar",
-        str(SR),
-        "-ac",
-        str(channels),
-        "-i",
-        "pipe:0",
-        "-c:a",
-        "flac",
-        str(path),
-    ]
     rng = np.random.default_rng(30)
     plan = [(120.0, "C"), (96.0, "A"), (132.0, "Eb")]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE)
-    assert process.stdin is not None
-    for minute in range(int(np.ceil(minutes))):
-        bpm, root = plan[minute % len(plan)]
-        seconds = min(60.0, minutes * 60.0 - minute * 60.0)
-        mono = _music_block(rng, bpm, root, seconds)
-        # A slight inter-channel delay makes the stereo file genuinely two-channel.
-        frames = np.stack([mono, np.roll(mono, 7)], axis=1)[:, :channels]
-        process.stdin.write(np.ascontiguousarray(frames, dtype="<f4").tobytes())
-    process.stdin.close()
-    if process.wait() != 0:
-        raise RuntimeError(f"ffmpeg failed writing {path}")
-    return path
+
+    def minutes_of_music() -> Iterator[FloatArray]:
+        for minute in range(int(np.ceil(minutes))):
+            bpm, root = plan[minute % len(plan)]
+            seconds = min(60.0, minutes * 60.0 - minute * 60.0)
+            mono = _music_block(rng, bpm, root, seconds)
+            # A slight inter-channel delay makes the stereo file genuinely two-channel.
+            yield np.stack([mono, np.roll(mono, 7)], axis=1)[:, :channels]
+
+    return encode(minutes_of_music(), path, sample_rate=SR)

@@ -6,7 +6,7 @@ directory, uploads valid WAV files of each size to POST /api/v1/media/ with a st
 reset through /proc/<pid>/clear_refs before each upload). The ffmpeg probe is a separate
 process and is not counted.
 
-    .venv/bin/python bench/upload_memory.py [--sizes-mb 10 100 200]
+    .venv/bin/python -m bench.upload_memory [--sizes-mb 10 100 200]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -26,34 +25,25 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support.audio import write_wav
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SAMPLE_RATE = 44100
 CHANNELS = 2
+WAV_HEADER_BYTES = 44
 MB = 1000 * 1000
 TARGET_GROWTH_MB = 64
 
 
-def write_wav(path: Path, size_bytes: int) -> None:
+def write_wav_of_size(path: Path, size_bytes: int) -> None:
     """Write a valid 16-bit stereo 44.1 kHz WAV of exactly `size_bytes` (a 440 Hz tone)."""
-    frame_bytes = CHANNELS * 2
-    data_bytes = (size_bytes - 44) // frame_bytes * frame_bytes
-    header = b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
-    header += b"fmt " + struct.pack(
-        "<IHHIIHH", 16, 1, CHANNELS, SAMPLE_RATE, SAMPLE_RATE * frame_bytes, frame_bytes, 16
-    )
-    header += b"data" + struct.pack("<I", data_bytes)
-    second = np.arange(SAMPLE_RATE) / SAMPLE_RATE
-    tone = (0.3 * 32767 * np.sin(2 * np.pi * 440 * second)).astype("<i2")
-    block = np.repeat(tone[:, None], CHANNELS, axis=1).tobytes()
-    with path.open("wb") as out:
-        out.write(header)
-        remaining = data_bytes
-        while remaining:
-            chunk = block[:remaining]
-            out.write(chunk)
-            remaining -= len(chunk)
+    frames = (size_bytes - WAV_HEADER_BYTES) // (CHANNELS * 2)
+    second = 0.3 * np.sin(2 * np.pi * 440 * np.arange(SAMPLE_RATE) / SAMPLE_RATE)
+    tone = np.repeat(second[:, None], CHANNELS, axis=1).astype(np.float32)
+    blocks = (tone[: frames - start] for start in range(0, frames, SAMPLE_RATE))
+    write_wav(path, blocks, sample_rate=SAMPLE_RATE)
 
 
 class MultipartStream:
@@ -173,7 +163,7 @@ def main() -> int:
         files = {}
         for size_mb in [1, *args.sizes_mb]:
             path = work / f"bench-{size_mb}mb.wav"
-            write_wav(path, size_mb * MB)
+            write_wav_of_size(path, size_mb * MB)
             files[size_mb] = path
 
         port = free_port()

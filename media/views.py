@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
-from accounts.models import User
+from accounts.api.authentication import request_user
 from core.api.exceptions import DomainError
 from media.errors import MediaNotFound
 from media.forms import MediaUploadForm
@@ -25,20 +23,16 @@ from media.validation import format_bytes
 LIBRARY_PAGE_SIZE = 20
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _media_or_404(request: HttpRequest, media_id: int) -> MediaFile:
     try:
-        return media_get_for_user(user=_user(request), media_id=media_id)
+        return media_get_for_user(user=request_user(request), media_id=media_id)
     except MediaNotFound as missing:
         raise Http404(missing.detail) from missing
 
 
 @login_required
 def library(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     page = Paginator(media_list_for_user(user=user), LIBRARY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -82,7 +76,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) -> HttpResponse:
     if handler is None:
         return render(request, "media/upload.html", _upload_context(MediaUploadForm()))
-    user = _user(request)
+    user = request_user(request)
     try:
         media_upload_rate_limit_check(request=request, user=user)
         received = received_upload(handler=handler, files=request.FILES)
@@ -114,7 +108,7 @@ def delete(request: HttpRequest, media_id: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "media/delete_confirm.html", {"media": media})
     try:
-        media_delete(user=_user(request), media_id=media.pk)
+        media_delete(user=request_user(request), media_id=media.pk)
     except DomainError as failure:
         messages.error(request, failure.detail)
         return redirect("media:detail", media_id=media.pk)

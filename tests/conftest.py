@@ -7,9 +7,10 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_create
 from tests.factories import UserFactory
+from tests.support.servers import RecordingServer
 
 REQUIRE_SERVICES = os.environ.get("PHONOGLYPH_REQUIRE_SERVICES") == "1"
 
@@ -77,9 +78,10 @@ def anon_client() -> APIClient:
 
 @pytest.fixture
 def api_client(user: User) -> APIClient:
-    """An API client authenticated with a real API key of `user`."""
+    """An API client authenticated with a real API key of `user`, allowed to manage keys."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
+    created = api_key_create(user=user, scopes=[ApiKey.Scope.API_KEYS])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {created.raw}")
     return client
 
 
@@ -93,8 +95,6 @@ def staff_api_client(staff_user: User) -> APIClient:
 # Monitoring: alerting fixtures (loopback Slack and webhook endpoints, routed alert settings).
 @pytest.fixture
 def slack_endpoint():
-    from tests.monitoring.servers import RecordingServer
-
     endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
@@ -102,8 +102,6 @@ def slack_endpoint():
 
 @pytest.fixture
 def webhook_endpoint():
-    from tests.monitoring.servers import RecordingServer
-
     endpoint = RecordingServer().start()
     yield endpoint
     endpoint.stop()
@@ -144,8 +142,6 @@ def alert_settings(settings, slack_endpoint, webhook_endpoint, tmp_path):
 # and so do the monitoring tests whose alerts go to Sentry.
 @pytest.fixture
 def recording_server():
-    from tests.monitoring.servers import RecordingServer
-
     server = RecordingServer().start()
     yield server
     server.stop()
@@ -170,3 +166,25 @@ def sentry_server(recording_server):
     sentry_sdk.flush(timeout=5)
     sentry_sdk.get_client().close()
     sentry_sdk.init()
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    """Point the cache at a closed loopback port, with the rate limits' fallback as deployed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        },
+        "ratelimit": {"BACKEND": "core.cache.ResilientCache", "LOCATION": "default"},
+    }
+    settings.RATELIMIT_USE_CACHE = "ratelimit"
+    return url

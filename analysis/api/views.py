@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.api.authentication import request_user
 from analysis.api.serializers import AnalysisCreateSerializer, AnalysisJobSerializer
 from analysis.models import AnalysisJob
 from analysis.selectors import (
@@ -27,18 +27,13 @@ from analysis.services import analysis_job_cancel, analysis_job_create
 from core.api.idempotency import idempotent
 
 
-def _user(request: Request) -> User:
-    user: User = request.user  # type: ignore[assignment]
-    return user
-
-
 class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
     """List the caller's analyses (newest first), or start one on an uploaded file."""
 
     serializer_class = AnalysisJobSerializer
 
     def get_queryset(self) -> Any:
-        return analysis_job_list_for_user(user=_user(self.request))
+        return analysis_job_list_for_user(user=request_user(self.request))
 
     @extend_schema(request=AnalysisCreateSerializer, responses={202: AnalysisJobSerializer})
     @idempotent
@@ -46,7 +41,7 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
         serializer = AnalysisCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = analysis_job_create(
-            user=_user(request),
+            user=request_user(request),
             media_id=serializer.validated_data["media"],
             features=serializer.validated_data.get("features"),
         )
@@ -58,7 +53,7 @@ class AnalysisDetailApi(APIView):
 
     @extend_schema(responses=AnalysisJobSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_get_for_user(user=_user(request), job_id=job_id)
+        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
         return Response(AnalysisJobSerializer(job).data)
 
 
@@ -67,7 +62,7 @@ class AnalysisCancelApi(APIView):
 
     @extend_schema(request=None, responses=AnalysisJobSerializer)
     def post(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_cancel(user=_user(request), job_id=job_id)
+        job = analysis_job_cancel(user=request_user(request), job_id=job_id)
         return Response(AnalysisJobSerializer(job).data)
 
 
@@ -78,7 +73,7 @@ class AnalysisTimelineApi(APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")}
     )
     def get(self, request: Request, job_id: int) -> HttpResponse:
-        job = analysis_job_get_for_user(user=_user(request), job_id=job_id)
+        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
         compressed = analysis_arrays_gzip(job=job)
         if "gzip" in request.headers.get("Accept-Encoding", ""):
             response = HttpResponse(compressed, content_type="application/json")
@@ -94,5 +89,5 @@ class AnalysisAudioAnalysisApi(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
     def get(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_get_for_user(user=_user(request), job_id=job_id)
+        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
         return Response(analysis_audio_analysis_get(job=job))

@@ -9,13 +9,12 @@ from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.api.authentication import request_user
 from core.api.idempotency import idempotent
 from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
 from media.models import MediaFile
@@ -25,13 +24,6 @@ from media.storage import storage_download_response
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
 
 
 class MediaListCreateApi(generics.ListAPIView[MediaFile]):
@@ -52,7 +44,7 @@ class MediaListCreateApi(generics.ListAPIView[MediaFile]):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[MediaFile]:
-        return media_list_for_user(user=_user(self.request))
+        return media_list_for_user(user=request_user(self.request))
 
     @extend_schema(
         request={"multipart/form-data": MediaUploadSerializer},
@@ -68,7 +60,7 @@ class MediaListCreateApi(generics.ListAPIView[MediaFile]):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         media_upload_rate_limit_check(request=request._request, user=user)
         upload = received_upload(handler=self.upload_handler, files=request.FILES)
         media = media_upload(user=user, upload=upload)
@@ -80,12 +72,12 @@ class MediaDetailApi(APIView):
 
     @extend_schema(responses={200: MediaFileSerializer, 404: PROBLEM})
     def get(self, request: Request, media_id: int) -> Response:
-        media = media_get_for_user(user=_user(request), media_id=media_id)
+        media = media_get_for_user(user=request_user(request), media_id=media_id)
         return Response(MediaFileSerializer(media).data)
 
     @extend_schema(responses={204: None, 404: PROBLEM, 503: PROBLEM})
     def delete(self, request: Request, media_id: int) -> Response:
-        media_delete(user=_user(request), media_id=media_id)
+        media_delete(user=request_user(request), media_id=media_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -101,7 +93,7 @@ class MediaDownloadApi(APIView):
         }
     )
     def get(self, request: Request, media_id: int) -> HttpResponseBase:
-        media = media_get_ready_for_user(user=_user(request), media_id=media_id)
+        media = media_get_ready_for_user(user=request_user(request), media_id=media_id)
         return storage_download_response(
             key=media.storage_key, filename=media.display_name, content_type=media.content_type
         )

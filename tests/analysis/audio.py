@@ -1,16 +1,12 @@
-"""Test audio with known truth, built with NumPy and encoded with the imageio-ffmpeg binary."""
+"""Test audio with known truth, built with NumPy (`tests.support.audio` writes it to files)."""
 
 from __future__ import annotations
 
-import subprocess
-import wave
-from pathlib import Path
-
-import imageio_ffmpeg
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 44100
+from tests.support.audio import SAMPLE_RATE
+
 C_MAJOR_TRIAD_HZ = (261.63, 329.63, 392.00)
 
 
@@ -32,23 +28,3 @@ def click_track_with_chord(
         signal[first:end] += burst[: end - first]
     mono = np.clip(signal, -1.0, 1.0).astype(np.float32)
     return np.repeat(mono[:, None], channels, axis=1)
-
-
-def write_wav(path: Path, samples: npt.NDArray[np.float32]) -> Path:
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(samples.shape[1])
-        handle.setsampwidth(2)
-        handle.setframerate(SAMPLE_RATE)
-        handle.writeframes(pcm.tobytes())
-    return path
-
-
-def encode(source: Path, target: Path) -> Path:
-    """Re-encode `source` with ffmpeg; the codec follows the target's extension."""
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(source), str(target)],
-        check=True,
-        capture_output=True,
-    )
-    return target

@@ -15,8 +15,9 @@ from analysis.models import AnalysisJob
 from engine.features import ENGINE_VERSION
 from media.models import MediaFile
 from media.storage import storage_key_new, storage_save
-from tests.analysis.audio import SAMPLE_RATE, click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.factories import UserFactory
+from tests.support.audio import SAMPLE_RATE, write_wav
 
 CLIP_SECONDS = 6.0
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
+from tests.support.audio import write_wav
 
 
 def _error_lines(stderr: str) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,10 @@ from accounts.models import User
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_enqueue, analysis_jobs_sweep
 from billing.models import CreditAccount, FeatureUsage, Transfer
-from tests.analysis.audio import click_track_with_chord, encode, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
-from tests.analysis.worker import Worker, wait_for, worker_env
+from tests.support.audio import encode
+from tests.support.workers import Worker, wait_for, worker_start
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -40,26 +40,27 @@ def start_worker(services_up: None, tmp_path: Path, settings: Any) -> Iterator[A
     workers: list[Worker] = []
 
     def start(name: str) -> Worker:
-        env = worker_env(
-            media_root=Path(settings.MEDIA_ROOT),
+        worker = worker_start(
+            name=name,
+            queue_name="analysis",
+            also_queues=["celery"],
+            pool="prefork",
+            log_dir=tmp_path,
+            database=True,
+            MEDIA_ROOT=str(settings.MEDIA_ROOT),
             ANALYSIS_HEARTBEAT_SECONDS="0.5",
             ANALYSIS_HEARTBEAT_STALE_SECONDS=str(HEARTBEAT_STALE_SECONDS),
         )
-        worker = Worker(name, tmp_path, env)
         workers.append(worker)
-        worker.wait_ready()
         return worker
 
     yield start
     for worker in workers:
         worker.stop()
-        # Shown by pytest only when the test failed: what the worker itself saw.
-        sys.stdout.write(f"--- worker {worker.name} ---\n{worker.output()}\n")
 
 
 def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> int:
-    wav = write_wav(tmp_path / f"{name}.wav", click_track_with_chord(seconds=seconds))
-    mp3 = encode(wav, tmp_path / f"{name}.mp3")
+    mp3 = encode(click_track_with_chord(seconds=seconds), tmp_path / f"{name}.mp3")
     with mp3.open("rb") as handle:
         response = client.post("/api/v1/media/", {"file": handle}, format="multipart")
     assert response.status_code == 201, response.content

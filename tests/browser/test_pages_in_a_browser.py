@@ -12,10 +12,11 @@ from rest_framework.test import APIClient
 from accounts.services import api_key_create
 from analysis.models import AnalysisJob
 from analysis.tasks import analysis_job_run
-from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
 from tests.browser.conftest import BrowserSession
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.audio import write_wav
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -1,58 +1,14 @@
-"""Signal generators with known truth, an ffmpeg encoder helper and the beat F-measure."""
+"""Signal generators with known truth and the beat F-measure (`tests.support.audio` encodes)."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.decode import ffmpeg_executable
-
 SR = 44100
 FloatArray = npt.NDArray[np.float32]
-
-_ENCODERS: dict[str, tuple[str, str]] = {
-    "wav": ("pcm_s16le", "wav"),
-    "flac": ("flac", "flac"),
-    "mp3": ("libmp3lame", "mp3"),
-    "ogg": ("libvorbis", "ogg"),
-    "opus": ("libopus", "ogg"),
-    "m4a": ("aac", "ipod"),
-    "aac": ("aac", "adts"),
-    "aiff": ("pcm_s16be", "aiff"),
-}
-
-
-def encode(signal: FloatArray, path: Path, *, sample_rate: int = SR) -> Path:
-    """Write ``signal`` (frames x channels, or mono) with the format implied by the suffix."""
-    frames = signal.reshape(signal.shape[0], -1).astype("<f4")
-    codec, muxer = _ENCODERS[path.suffix.lstrip(".")]
-    command = [
-        ffmpeg_executable(),
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-f",
-        "f32le",
-        "-ar",
-        str(sample_rate),
-        "-ac",
-        str(frames.shape[1]),
-        "-i",
-        "pipe:0",
-        "-c:a",
-        codec,
-        "-f",
-        muxer,
-        str(path),
-    ]
-    # Test helper running the trusted bundled ffmpeg on arguments built right here.
-    subprocess.run(command, input=frames.tobytes(), check=True)
-    return path
 
 
 def sine(freq: float, seconds: float, amplitude: float, sample_rate: int = SR) -> FloatArray:

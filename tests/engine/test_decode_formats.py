@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.decode import probe_audio, sniff_audio_format
-from tests.engine.engine_signals import SR, encode, sine
+from tests.engine.engine_signals import SR, sine
+from tests.support.audio import encode
 
 CASES = [
     ("wav", "wav", "pcm_s16le", 44100),

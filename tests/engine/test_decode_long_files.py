@@ -1,37 +1,19 @@
 from __future__ import annotations
 
 import struct
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from engine.decode import ffmpeg_executable, probe_audio
+from engine.decode import probe_audio
+from tests.support.audio import silent_flac
 
 
 def test_three_hour_silent_flac_is_probed_from_the_container_without_decoding_it(
     workdir: Path,
 ) -> None:
-    path = workdir / "silence.flac"
-    command = [
-        ffmpeg_executable(),
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-f",
-        "lavfi",
-        "-i",
-        "anullsrc=r=8000:cl=mono",
-        "-t",
-        "10800",
-        "-c:a",
-        "flac",
-        str(path),
-    ]
-    # Trusted bundled ffmpeg generating a fixture from a built-in silent source.
-    subprocess.run(command, check=True)
+    path = silent_flac(10800, workdir / "silence.flac")
     started = time.monotonic()
     probe = probe_audio(path, input_format="flac")
     assert time.monotonic() - started < 5.0

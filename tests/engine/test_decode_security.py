@@ -8,7 +8,8 @@ import pytest
 
 from engine.decode import iter_pcm_blocks, probe_audio
 from engine.errors import EngineError
-from tests.engine.engine_signals import encode, sine
+from tests.engine.engine_signals import sine
+from tests.support.audio import encode
 
 
 def test_hls_playlist_named_mp3_does_not_open_other_files(workdir: Path) -> None:

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 
 from engine.decode import iter_pcm_blocks
-from tests.engine.engine_signals import SR, encode, sine
+from tests.engine.engine_signals import SR, sine
+from tests.support.audio import encode
 
 
 def test_decoding_streams_fixed_size_float_blocks_matching_the_source(workdir: Path) -> None:

@@ -7,7 +7,8 @@ import pytest
 
 from engine.decode import iter_pcm_blocks, probe_audio
 from engine.errors import EngineError
-from tests.engine.engine_signals import SR, encode, sine
+from tests.engine.engine_signals import SR, sine
+from tests.support.audio import encode
 
 
 @pytest.fixture(scope="module")

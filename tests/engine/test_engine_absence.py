@@ -15,7 +15,6 @@ from engine.spotify import to_audio_analysis
 from tests.engine.engine_signals import (
     SR,
     drone,
-    encode,
     pad,
     pink_noise,
     rubato_line,
@@ -24,6 +23,7 @@ from tests.engine.engine_signals import (
     tremolo_chord,
     white_noise,
 )
+from tests.support.audio import encode
 
 SECONDS = 20.0
 # name -> (generator, tonal?)

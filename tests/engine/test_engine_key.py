@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from engine.pipeline import analyze
-from tests.engine.engine_signals import chord_progression, encode
+from tests.engine.engine_signals import chord_progression
+from tests.support.audio import encode
 
 PROGRESSIONS = {
     ("C", "major"): [("C", "E", "G"), ("F", "A", "C"), ("G", "B", "D"), ("C", "E", "G")],

@@ -8,7 +8,8 @@ import pytest
 from engine._essentia import es_loudness_ebur128
 from engine.loudness import LoudnessMeter, true_peak
 from engine.pipeline import analyze
-from tests.engine.engine_signals import SR, encode, sine
+from tests.engine.engine_signals import SR, sine
+from tests.support.audio import encode
 
 EBU_REFERENCE_AMPLITUDE = 10 ** (-23 / 20)
 

@@ -10,7 +10,8 @@ from engine.errors import EngineError
 from engine.features import ENGINE_VERSION, FEATURES
 from engine.frames import FRAME_RATE
 from engine.pipeline import analyze
-from tests.engine.engine_signals import SR, chord_progression, drum_pattern, encode
+from tests.engine.engine_signals import SR, chord_progression, drum_pattern
+from tests.support.audio import encode
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import pytest
 from engine.errors import EngineError
 from engine.pipeline import analyze
 from engine.spotify import to_audio_analysis
-from tests.engine.engine_signals import chord_progression, drum_pattern, encode, metered_pattern
+from tests.engine.engine_signals import chord_progression, drum_pattern, metered_pattern
+from tests.support.audio import encode
 
 
 @pytest.fixture(scope="module")

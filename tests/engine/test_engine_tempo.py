@@ -8,13 +8,8 @@ import numpy.typing as npt
 import pytest
 
 from engine.pipeline import analyze
-from tests.engine.engine_signals import (
-    click_ramp,
-    click_track,
-    drum_pattern,
-    encode,
-    f_measure,
-)
+from tests.engine.engine_signals import click_ramp, click_track, drum_pattern, f_measure
+from tests.support.audio import encode
 
 
 @pytest.mark.parametrize("bpm", [90.0, 120.0, 140.0])

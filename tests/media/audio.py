@@ -1,31 +1,16 @@
-"""Real audio for the media tests, encoded with the ffmpeg binary of imageio-ffmpeg."""
+"""Audio and hostile files for the media tests (`tests.support.audio` encodes the audio)."""
 
 from __future__ import annotations
 
 import struct
-import subprocess
-from collections.abc import Sequence
-from pathlib import Path
 
-import imageio_ffmpeg
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 44100
+from tests.support.audio import SAMPLE_RATE
 
-# extension -> (codec, muxer, sample rate)
-ENCODINGS: dict[str, tuple[str, str, int]] = {
-    "wav": ("pcm_s16le", "wav", SAMPLE_RATE),
-    "mp3": ("libmp3lame", "mp3", SAMPLE_RATE),
-    "flac": ("flac", "flac", SAMPLE_RATE),
-    "ogg": ("libvorbis", "ogg", SAMPLE_RATE),
-    "oga": ("flac", "oga", SAMPLE_RATE),
-    "opus": ("libopus", "opus", 48000),
-    "m4a": ("aac", "ipod", SAMPLE_RATE),
-    "aac": ("aac", "adts", SAMPLE_RATE),
-    "aif": ("pcm_s16be", "aiff", SAMPLE_RATE),
-    "aiff": ("pcm_s16be", "aiff", SAMPLE_RATE),
-}
+# Every extension an upload may have.
+UPLOAD_EXTENSIONS = ("aac", "aif", "aiff", "flac", "m4a", "mp3", "oga", "ogg", "opus", "wav")
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
@@ -36,76 +21,6 @@ def sine(
     t = np.arange(round(seconds * sample_rate), dtype=np.float32) / sample_rate
     tone = 0.3 * np.sin(2 * np.pi * 440.0 * t, dtype=np.float32)
     return np.repeat(tone[:, None], channels, axis=1)
-
-
-def encode(
-    samples: npt.NDArray[np.float32],
-    extension: str,
-    destination: Path,
-    *,
-    encoder_options: Sequence[str] = (),
-) -> Path:
-    """Encode float32 `samples` (frames, channels) with ffmpeg into `destination`."""
-    codec, muxer, sample_rate = ENCODINGS[extension]
-    channels = samples.shape[1]
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "f32le",
-            "-ar",
-            str(SAMPLE_RATE),
-            "-ac",
-            str(channels),
-            "-i",
-            "pipe:0",
-            "-ar",
-            str(sample_rate),
-            "-c:a",
-            codec,
-            *encoder_options,
-            "-f",
-            muxer,
-            str(destination),
-        ],
-        input=samples.astype("<f4").tobytes(),
-        check=True,
-        timeout=120,
-    )
-    return destination
-
-
-def silent_flac(seconds: float, destination: Path, *, sample_rate: int = 8000) -> Path:
-    """A long silent FLAC: tiny on disk, long to decode."""
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"anullsrc=r={sample_rate}:cl=mono",
-            "-t",
-            str(seconds),
-            "-compression_level",
-            "0",
-            "-c:a",
-            "flac",
-            str(destination),
-        ],
-        check=True,
-        timeout=120,
-    )
-    return destination
 
 
 def wav_with_riff_size(wav: bytes, riff_size: int) -> bytes:

@@ -22,7 +22,8 @@ from django.http import HttpResponse
 from rest_framework.test import APIClient
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.media.audio import EICAR, ENCODINGS, encode, silent_flac, sine
+from tests.media.audio import EICAR, UPLOAD_EXTENSIONS, sine
+from tests.support.audio import encode, silent_flac
 
 LOCAL_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 S3_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
@@ -64,8 +65,8 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     directory = tmp_path_factory.mktemp("audio")
     samples = sine(1.0)
     return {
-        extension: encode(samples, extension, directory / f"tone.{extension}").read_bytes()
-        for extension in ENCODINGS
+        extension: encode(samples, directory / f"tone.{extension}").read_bytes()
+        for extension in UPLOAD_EXTENSIONS
     }
 
 

@@ -5,8 +5,9 @@ import hashlib
 import pytest
 
 from media.models import MediaFile
-from tests.media.audio import ENCODINGS, encode, sine
+from tests.media.audio import UPLOAD_EXTENSIONS, sine
 from tests.media.conftest import MediaDirs, files_under
+from tests.support.audio import encode
 
 EXPECTED = {
     "wav": ("wav", "audio/wav"),
@@ -22,7 +23,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("extension", sorted(ENCODINGS))
+@pytest.mark.parametrize("extension", sorted(UPLOAD_EXTENSIONS))
 def test_upload_accepts_real_audio_of_every_allowed_format(
     upload, audio, media_dirs: MediaDirs, extension: str
 ):
@@ -49,10 +50,10 @@ def test_upload_accepts_real_audio_of_every_allowed_format(
     assert files_under(media_dirs.upload_temp) == []
 
 
-@pytest.mark.parametrize("extension", sorted(ENCODINGS))
+@pytest.mark.parametrize("extension", sorted(UPLOAD_EXTENSIONS))
 def test_upload_accepts_twenty_seconds_of_every_allowed_format(upload, tmp_path, extension: str):
     # Long enough that the check of the file's last second reads well past the first seconds.
-    content = encode(sine(20.0), extension, tmp_path / f"song.{extension}").read_bytes()
+    content = encode(sine(20.0), tmp_path / f"song.{extension}").read_bytes()
 
     response = upload(f"Song.{extension}", content)
 
@@ -62,7 +63,7 @@ def test_upload_accepts_twenty_seconds_of_every_allowed_format(upload, tmp_path,
 
 def test_upload_accepts_a_whole_variable_bit_rate_mp3(upload, tmp_path):
     # Its frames' rates vary around the average its Xing header declares; none of it is missing.
-    mp3 = encode(sine(20.0), "mp3", tmp_path / "vbr.mp3", encoder_options=["-q:a", "4"])
+    mp3 = encode(sine(20.0), tmp_path / "vbr.mp3", encoder_options=["-q:a", "4"])
 
     response = upload("vbr.mp3", mp3.read_bytes())
 

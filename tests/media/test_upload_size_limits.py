@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from media.models import UploadRejection
 from media.upload import MULTIPART_OVERHEAD_BYTES
-from tests.media.audio import encode, sine
+from tests.media.audio import sine
 from tests.media.conftest import MediaDirs, files_under
+from tests.support.audio import encode
 
 
 def test_upload_stops_reading_a_file_past_the_limit_with_413(
@@ -13,7 +14,7 @@ def test_upload_stops_reading_a_file_past_the_limit_with_413(
 ):
     settings.PHONOGLYPH_MAX_UPLOAD_BYTES = 64 * 1024
     # Over the limit, but within the multipart allowance: the handler must stop it mid-stream.
-    wav = encode(sine(0.5), "wav", tmp_path / "half.wav").read_bytes()
+    wav = encode(sine(0.5), tmp_path / "half.wav").read_bytes()
     assert 64 * 1024 < len(wav) < 64 * 1024 + MULTIPART_OVERHEAD_BYTES
 
     response = upload("half.wav", wav)

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,6 +18,7 @@ from django.utils import timezone
 
 from monitoring import health, services
 from monitoring.models import Alert, AlertRule
+from tests.support.workers import Worker, worker_start
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -98,54 +96,13 @@ def test_broken_storage_alerts_within_two_intervals_and_resolves_after_repair(
     ]
 
 
-def start_worker(broker_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "CELERY_BROKER_URL": broker_url,
-        "SENTRY_DSN": "",
-        "POSTHOG_API_KEY": "",
-    }
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "phonoglyph",
-                "worker",
-                "--pool=solo",
-                "--without-mingle",
-                "--without-gossip",
-                "-n",
-                f"drill-{os.getpid()}@%h",
-                "--loglevel=WARNING",
-            ],
-            cwd=django_settings.BASE_DIR,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_for_workers(alive: bool, log: Path, timeout: float = 60.0) -> None:
+def wait_for_workers(alive: bool, worker: Worker, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if health.check_workers().healthy is alive:
             return
         time.sleep(0.5)
-    raise AssertionError(f"workers alive={alive} not seen; worker log:\n{log.read_text()}")
-
-
-def stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+    raise AssertionError(f"workers alive={alive} not seen; worker log:\n{worker.output()}")
 
 
 def test_stopped_worker_alerts_within_two_intervals_and_resolves_on_restart(
@@ -157,22 +114,25 @@ def test_stopped_worker_alerts_within_two_intervals_and_resolves_on_restart(
     drill_settings.CELERY_BROKER_URL = broker_url
     rule = only_default_rule("Workers down")
     clock = Clock(django_settings.PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS)
-    log = tmp_path / "worker.log"
-    worker = start_worker(broker_url, log)
+
+    def start(name: str) -> Worker:
+        return worker_start(name=name, queue_name="celery", broker=broker_url, log_dir=tmp_path)
+
+    worker = start(f"drill-{os.getpid()}")
     try:
-        wait_for_workers(True, log)
+        wait_for_workers(True, worker)
         clock.tick()
         assert not Alert.objects.exists()
 
-        stop(worker)
+        worker.stop()
         assert ticks_until_firing(clock, rule, limit=2) <= 2
         assert "workers" in slack_endpoint.bodies()[0]["text"]
 
-        worker = start_worker(broker_url, log)
-        wait_for_workers(True, log)
+        worker = start(f"drill-{os.getpid()}-restarted")
+        wait_for_workers(True, worker)
         clock.tick()
     finally:
-        stop(worker)
+        worker.stop()
 
     alert = Alert.objects.get(rule=rule)
     assert alert.state == "resolved"

@@ -23,8 +23,9 @@ from telemetry.reporting import (
     observe_credits,
     observe_upload_rejected,
 )
-from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
+from tests.support.audio import write_wav
 
 pytestmark = pytest.mark.django_db
 

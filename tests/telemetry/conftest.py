@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from telemetry import analytics
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 
 @pytest.fixture

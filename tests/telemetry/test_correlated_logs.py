@@ -6,7 +6,7 @@ import pytest
 
 from core.logging import request_id_var
 from tests.monitoring.tasks import log_context_probe
-from tests.monitoring.workers import celery_worker
+from tests.support.workers import celery_worker
 
 QUEUE = "monitoring-correlated-logs"
 

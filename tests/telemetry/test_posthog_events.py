@@ -17,9 +17,10 @@ from accounts.models import User
 from analysis.tasks import analysis_job_run
 from telemetry import analytics
 from telemetry.reporting import ProductEvent, emit_event
-from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
-from tests.monitoring.servers import RecordingServer
+from tests.support.audio import write_wav
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import api_key_create
 from telemetry.metrics import HTTP_REQUEST_DURATION
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 import sentry_sdk
 from django.test import Client
 
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

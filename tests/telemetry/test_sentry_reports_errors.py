@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.services import api_key_create
 from telemetry.reporting import capture_processing_error
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

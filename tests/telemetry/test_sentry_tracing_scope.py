@@ -11,7 +11,7 @@ from django.test import RequestFactory
 
 from accounts.models import User
 from accounts.services import api_key_create
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 # The WSGI handler (the entry point Sentry instruments) closes the connection after each request,
 # which only a committed test database survives.

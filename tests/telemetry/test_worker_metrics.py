@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from tests.monitoring.tasks import log_context_probe
-from tests.monitoring.workers import celery_worker
+from tests.support.workers import celery_worker
 
 QUEUE = "monitoring-worker-metrics"
 

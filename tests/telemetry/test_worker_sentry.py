@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.monitoring.servers import RecordingServer
 from tests.monitoring.tasks import separate_stems_and_crash
-from tests.monitoring.workers import celery_worker
+from tests.support.servers import RecordingServer
+from tests.support.workers import celery_worker
 
 QUEUE = "monitoring-worker-sentry"
 
