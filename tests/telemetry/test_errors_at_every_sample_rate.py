@@ -22,7 +22,7 @@ from core.logging import request_id_var, user_id_var
 from telemetry.reporting import capture_processing_error
 from telemetry.sentry import sentry_init
 from telemetry.tracing import drain_transactions
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

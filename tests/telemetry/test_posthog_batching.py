@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from telemetry import analytics
 from telemetry.reporting import emit_event
-from tests.monitoring.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,11 @@ from accounts.models import User
 from analysis.services import analysis_job_run
 from telemetry import tracing
 from telemetry.sentry import sentry_init
-from tests.analysis.audio import click_track_with_chord, write_wav
+from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
-from tests.monitoring.servers import RecordingServer
-from tests.monitoring.workers import celery_worker
+from tests.support.audio import write_wav
+from tests.support.servers import RecordingServer
+from tests.support.workers import celery_worker
 
 QUEUE = "telemetry-trace-propagation"
 ENGINE_STAGES = {"decode", "rhythm", "tonal", "loudness", "structure", "store"}
