@@ -170,6 +170,8 @@ def _describe(
         onsets = tuple(Onset(float(t), float(s)) for t, s in zip(times, strengths, strict=True))
         described["onsets"] = onsets
         events += [Event(o.t, "onset", o.strength) for o in onsets]
+    if meter is not None:
+        report("loudness", 84)
     summary = meter.finish() if meter is not None else None
     if summary is not None:
         loudness_peaks: tuple[tuple[float, float, float], ...] = ()

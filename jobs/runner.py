@@ -32,6 +32,7 @@ from jobs.lifecycle import (
 )
 from jobs.models import JobStatus
 from telemetry.reporting import capture_processing_error
+from telemetry.tracing import stage_spans
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +118,11 @@ def job_run(*, kind: JobKind[J, Any], job_id: int, worker_host: str | None = Non
     started = time.monotonic()
     messages = kind.failure_messages
     try:
-        progress = JobProgress(kind, job)
-        outcome = kind.run(job, progress)
-        progress("storing", 99)
-        fields = kind.store(job, outcome)
+        # In a traced run each stage (decode, rhythm, tonal, ..., store) becomes a span.
+        with stage_spans(JobProgress(kind, job)) as progress:
+            outcome = kind.run(job, progress)
+            progress("storing", 99)
+            fields = kind.store(job, outcome)
         job_succeed(kind=kind, job=job, fields=fields, seconds=time.monotonic() - started)
     except JobNoLongerRunning:
         logger.info("%s job %s left running while it ran; result dropped", kind.name, job.pk)

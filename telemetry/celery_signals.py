@@ -6,6 +6,9 @@ logging; nothing here touches Django settings at import time.
 - The request id of whatever enqueued a task travels in its message headers and is restored,
   with the job id, into the log context of the task run.
 - Every task run is counted by outcome and timed.
+- The trace of whatever enqueued a task travels as a W3C `traceparent` header; the task run
+  continues it (traced if and only if its publisher was), so a traced request and the job it
+  started read as one trace. A task with no such header (beat's) is decided at the rate.
 - Sentry starts with the worker (settings call `sentry_init` when the worker loads them) and is
   flushed, like PostHog, when a worker process exits.
 """
@@ -17,13 +20,18 @@ import logging
 import logging.config
 import time
 from collections.abc import Sequence
-from contextvars import Token
+from contextlib import ExitStack
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
+import sentry_sdk
 from celery import signals
+from sentry_sdk.consts import OP
 
 from core.logging import job_id_var, request_id_var, user_id_var
+from telemetry import tracing
+from telemetry.context import current_request
 from telemetry.metrics import CELERY_TASK_DURATION, CELERY_TASKS
 
 logger = logging.getLogger(__name__)
@@ -41,6 +49,14 @@ class _Run:
     request_token: Token[str | None]
     user_token: Token[int | None]
     job_token: Token[str | None]
+    trace: ExitStack
+
+
+# The trace of the task run in progress, passed on to what it enqueues when it is not sampled
+# (a sampled one is the current span).
+_task_trace: ContextVar[tracing.TraceParent | None] = ContextVar(
+    "telemetry_task_trace", default=None
+)
 
 
 # Keyed by task id: prerun and postrun of one run happen in the same worker thread.
@@ -58,6 +74,51 @@ def add_request_context(headers: dict[str, Any] | None = None, **kwargs: Any) ->
     user_id = user_id_var.get()
     if user_id is not None:
         headers.setdefault(USER_ID_HEADER, user_id)
+    parent = _publishing_parent()
+    if parent is not None:
+        headers.setdefault(tracing.TRACEPARENT_HEADER, parent.to_w3c())
+
+
+def _publishing_parent() -> tracing.TraceParent | None:
+    """Where a task enqueued now hangs: the traced span, else the untraced request or task."""
+    if not sentry_sdk.get_client().is_active():
+        return None
+    parent = tracing.current_parent()
+    if parent is not None and parent.sampled:
+        return parent
+    request = current_request.get()
+    if request is not None:
+        return request.untraced_parent()
+    return _task_trace.get()
+
+
+def _start_trace(task: Any) -> ExitStack:
+    """Continue the publisher's trace for this run; a sampled one gets a transaction."""
+    stack = ExitStack()
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return stack
+    parent = tracing.parse_traceparent(_header(task, tracing.TRACEPARENT_HEADER))
+    rate = client.options.get("traces_sample_rate") or 0.0
+    sampled = tracing.decide(path="", parent=parent, rate=rate)
+    name = str(getattr(task, "name", "unknown"))
+    if sampled:
+        transaction = tracing.start_traced(
+            parent=parent, op=OP.QUEUE_TASK_CELERY, name=name, source="task"
+        )
+        stack.enter_context(sentry_sdk.start_transaction(transaction))
+        return stack
+    # Unsampled: no transaction, but errors of this run and the tasks it enqueues keep the
+    # publisher's trace id.
+    untraced = tracing.TraceParent(
+        parent.trace_id if parent is not None else tracing.TraceParent.new_root().trace_id,
+        tracing.TraceParent.new_root().span_id,
+        False,
+    )
+    sentry_sdk.continue_trace({tracing.SENTRY_TRACE_HEADER: untraced.to_sentry()})
+    token = _task_trace.set(untraced)
+    stack.callback(_task_trace.reset, token)
+    return stack
 
 
 def _header(task: Any, name: str) -> Any:
@@ -106,6 +167,7 @@ def enter_task_context(
         request_token=request_id_var.set(str(request_id)),
         user_token=user_id_var.set(int(user_id) if user_id is not None else None),
         job_token=job_id_var.set(str(job_id) if job_id is not None else None),
+        trace=_start_trace(task),
     )
 
 
@@ -120,6 +182,10 @@ def leave_task_context(
     if run is None:
         return
     CELERY_TASK_DURATION.labels(task=name).observe(time.perf_counter() - run.started)
+    span = sentry_sdk.get_current_span()
+    if span is not None and span.sampled and state not in (None, "SUCCESS"):
+        span.set_status("internal_error")
+    run.trace.close()
     job_id_var.reset(run.job_token)
     user_id_var.reset(run.user_token)
     request_id_var.reset(run.request_token)
@@ -146,7 +212,6 @@ def configure_logging(**kwargs: Any) -> None:
 
 def ensure_sentry() -> None:
     """Start Sentry in this process if it is configured and not running yet."""
-    import sentry_sdk
     from django.conf import settings
 
     # Reading settings loads them, and loading them calls sentry_init when SENTRY_DSN is set.
@@ -197,11 +262,10 @@ def start_sentry_in_child(**kwargs: Any) -> None:
 
 def flush_reporting() -> None:
     """Send what Sentry and PostHog hold in this process before it exits."""
-    import sentry_sdk
-
     from telemetry import analytics
 
     try:
+        tracing.drain_transactions(SHUTDOWN_FLUSH_SECONDS)
         sentry_sdk.flush(timeout=SHUTDOWN_FLUSH_SECONDS)
     except Exception:
         logger.exception("sentry flush failed at worker exit")

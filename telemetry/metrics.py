@@ -67,6 +67,12 @@ ALERTS_FIRING = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+ANALYTICS_EVENTS_DROPPED = Counter(
+    "phonoglyph_analytics_events_dropped_total",
+    "Product analytics events dropped: the buffer was full (host slow or down) or a send failed.",
+    ["reason"],
+)
+
 QUEUE_DEPTH_METRIC = "phonoglyph_celery_queue_depth"
 
 

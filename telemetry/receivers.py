@@ -1,4 +1,4 @@
-"""Instrumentation receivers: identify users in analytics when they log in.
+"""Instrumentation receivers: identify users when they log in; report requests that crash.
 
 A signal is acceptable here because this is observation, not domain flow: nothing the product
 does depends on it.
@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.core.signals import got_request_exception
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from telemetry import analytics
+from telemetry.middleware import report_unhandled_exception
 from telemetry.reporting import emit_event
 
 
@@ -21,3 +23,11 @@ def identify_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwa
     """Tie the user's later events to their id, so funnels follow them across sessions."""
     analytics.identify(user_id=user.pk, properties={"is_staff": bool(user.is_staff)})
     emit_event("user_logged_in", user_id=user.pk, properties={"method": "session"})
+
+
+@receiver(got_request_exception, dispatch_uid="telemetry.report_unhandled_exception")
+def report_request_exception(
+    sender: Any, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """Send to Sentry what Django is about to answer with its 500 page."""
+    report_unhandled_exception(request)

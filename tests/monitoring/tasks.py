@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from telemetry.reporting import capture_processing_error
+from telemetry.tracing import stage_spans
 
 logger = logging.getLogger("tests.monitoring.tasks")
 
@@ -27,3 +28,16 @@ def separate_stems_and_crash(*, job_id: str) -> None:
     except StemModelCrashed as error:
         capture_processing_error(error, operation="stem_separation.run", job_id=job_id)
         raise
+
+
+@shared_task(name="tests.monitoring.analyse_with_stage_spans")
+def analyse_with_stage_spans(*, path: str, job_id: str) -> None:
+    """Run the engine on `path` the way the job runner does, with its stages as spans."""
+    from engine.pipeline import analyze
+
+    def progress(stage: str, percent: int) -> None:
+        logger.info("stage %s at %s %%", stage, percent)
+
+    with stage_spans(progress) as traced:
+        analyze(path, progress=traced)
+        traced("storing", 99)

@@ -46,7 +46,9 @@ def test_sentry_starts_with_settings_when_a_dsn_is_set_and_not_otherwise() -> No
     assert on["active"] is True
     assert on["environment"] == "staging"
     assert on["traces_sample_rate"] == 0.1
-    assert {"django", "celery", "logging"} <= set(on["integrations"])
+    assert {"celery", "logging", "phonoglyph_context"} <= set(on["integrations"])
+    # Per-request work is the request monitor's, paid only by traced requests and sent events.
+    assert "django" not in on["integrations"]
     assert str(on["release"]).startswith("phonoglyph@")
     assert off["active"] is False
 
