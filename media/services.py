@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
 from media.errors import (
@@ -24,6 +25,7 @@ from media.errors import (
 from media.models import MediaFile, UploadRejection
 from media.selectors import media_get_for_user, media_storage_used_bytes
 from media.storage import storage_delete, storage_key_new, storage_save
+from media.tasks import media_preview_make_task
 from media.upload import ReceivedUpload
 from media.validation import (
     CONTENT_TYPES,
@@ -129,6 +131,7 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
             storage_delete(key=key)
         raise
     logger.info("media uploaded", extra={"media_id": media.pk, "size_bytes": media.size_bytes})
+    transaction.on_commit(lambda: _preview_enqueue(media_id=media.pk))
     emit_event(
         "media_uploaded",
         user_id=user.pk,
@@ -140,6 +143,14 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
         },
     )
     return media
+
+
+def _preview_enqueue(*, media_id: int) -> None:
+    # A broker that refuses the task costs only the preview: the page then plays the upload.
+    try:
+        media_preview_make_task.delay(media_id)
+    except (KombuOperationalError, ConnectionError, OSError):
+        logger.warning("the preview of media %s could not be queued", media_id)
 
 
 def _quota_check(*, user: User, size_bytes: int) -> None:
@@ -177,7 +188,7 @@ def _media_reject(*, user: User, upload: ReceivedUpload, rejection: UploadReject
 
 
 def media_delete(*, user: User, media_id: int) -> MediaFile:
-    """Delete the user's media: remove the stored object and mark the row deleted.
+    """Delete the user's media: remove the stored object and its preview, mark the row deleted.
 
     Raises MediaNotFound (404) for media that is not the user's, and StorageUnavailable (503)
     when the object cannot be removed (the row then stays as it was, so a retry works).
@@ -190,6 +201,8 @@ def media_delete(*, user: User, media_id: int) -> MediaFile:
             return media
         if media.storage_key:
             storage_delete(key=media.storage_key)
+        if media.preview_key:
+            storage_delete(key=media.preview_key)
         media.status = MediaFile.Status.DELETED
         media.deleted_at = timezone.now()
         media.save(update_fields=["status", "deleted_at", "updated_at"])

@@ -343,6 +343,7 @@ ANALYSIS_LONGEST_HARD_TIME_LIMIT = int(
 CELERY_TASK_ROUTES = {
     "analysis.tasks.analysis_job_run": {"queue": "analysis"},
     "analysis.tasks.analysis_jobs_sweep": {"queue": "celery"},
+    "media.tasks.media_preview_make": {"queue": "media"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
