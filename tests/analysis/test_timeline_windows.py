@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from rest_framework.test import APIClient
 
@@ -31,11 +33,12 @@ def _succeeded(user: User) -> AnalysisJob:
     return job
 
 
-def _q8_values(encoded: dict) -> np.ndarray:
+def _q8_values(encoded: dict[str, Any]) -> npt.NDArray[np.float64]:
     codes = np.frombuffer(base64.b64decode(encoded["q"]), dtype=np.uint8).astype(float)
     values = encoded["lo"] + codes / 254 * (encoded["hi"] - encoded["lo"])
     values[codes == 255] = np.nan
-    return values.reshape(encoded.get("shape", [-1]))
+    shaped: npt.NDArray[np.float64] = values.reshape(encoded.get("shape", [-1]))
+    return shaped
 
 
 def test_a_window_holds_its_range_at_the_resolution_asked(api_client: APIClient, user: User):
