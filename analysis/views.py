@@ -93,6 +93,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "api_url": reverse("api:analysis-detail", args=[job.pk]),
         "timeline_url": reverse("api:analysis-timeline", args=[job.pk]),
+        "audio_analysis_url": reverse("api:analysis-audio-analysis", args=[job.pk]),
         "all_features": FEATURES,
     }
     return render(request, "analysis/job_detail.html", context)

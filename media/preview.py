@@ -1,8 +1,8 @@
-"""The browser-playable preview of an upload, made by a worker after the upload.
+"""The browser-playable preview of an upload.
 
 Media owns the preview: it is a copy of the user's audio, stored privately beside it and
-deleted with it. It is made by the `media.tasks.media_preview_make` task, which the upload
-enqueues once its row is committed, so it exists whether or not the file is ever analysed.
+deleted with it. A worker that already holds a local copy of the audio (the analysis job's
+run) asks for it; until then the pages play the original upload.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from django.core.files import File
 from django.db import transaction
 
 from engine.errors import EngineError
-from engine.preview import PREVIEW_EXTENSION, transcode_preview
+from engine.preview import PREVIEW_EXTENSION, Preview, transcode_preview
 from media.errors import MediaNotAvailable
 from media.models import MediaFile
-from media.selectors import media_open_local_copy
+from media.selectors import LocalAudio, media_open_local_copy
 from media.storage import storage_delete, storage_preview_key_new, storage_save
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,11 @@ _TIMEOUT_BASE_SECONDS = 60.0
 _TIMEOUT_PER_AUDIO_SECOND = 0.5
 
 
-def media_preview_make(*, media_id: int) -> MediaFile | None:
+def media_preview_make(*, media_id: int, local: LocalAudio | None = None) -> MediaFile | None:
     """Make and store the preview of media `media_id`, once; return the media.
+
+    `local` is a local copy of its audio the caller already holds (media_open_local_copy);
+    without it one is opened here.
 
     Returns None when the media is gone or no longer ready. Audio ffmpeg cannot transcode
     leaves the media without a preview (logged; the page then offers the original upload).
@@ -44,14 +47,11 @@ def media_preview_make(*, media_id: int) -> MediaFile | None:
     with tempfile.TemporaryDirectory(prefix="phonoglyph-preview-") as scratch:
         output = Path(scratch) / f"preview.{PREVIEW_EXTENSION}"
         try:
-            with media_open_local_copy(media=media) as local:
-                preview = transcode_preview(
-                    local.path,
-                    input_format=local.input_format,
-                    output=output,
-                    duration_seconds=duration,
-                    timeout=_TIMEOUT_BASE_SECONDS + _TIMEOUT_PER_AUDIO_SECOND * duration,
-                )
+            if local is None:
+                with media_open_local_copy(media=media) as copy:
+                    preview = _transcode(copy, output, duration)
+            else:
+                preview = _transcode(local, output, duration)
         except (EngineError, MediaNotAvailable) as failure:
             logger.warning("no preview for media %s: %s", media_id, failure)
             return media
@@ -70,3 +70,13 @@ def media_preview_make(*, media_id: int) -> MediaFile | None:
             return current
     storage_delete(key=key)
     return current if current.status == MediaFile.Status.READY else None
+
+
+def _transcode(local: LocalAudio, output: Path, duration: float) -> Preview:
+    return transcode_preview(
+        local.path,
+        input_format=local.input_format,
+        output=output,
+        duration_seconds=duration,
+        timeout=_TIMEOUT_BASE_SECONDS + _TIMEOUT_PER_AUDIO_SECOND * duration,
+    )

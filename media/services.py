@@ -11,7 +11,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
 from media.errors import (
@@ -25,7 +24,6 @@ from media.errors import (
 from media.models import MediaFile, UploadRejection
 from media.selectors import media_get_for_user, media_storage_used_bytes
 from media.storage import storage_delete, storage_key_new, storage_save
-from media.tasks import media_preview_make_task
 from media.upload import ReceivedUpload
 from media.validation import (
     CONTENT_TYPES,
@@ -131,7 +129,6 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
             storage_delete(key=key)
         raise
     logger.info("media uploaded", extra={"media_id": media.pk, "size_bytes": media.size_bytes})
-    transaction.on_commit(lambda: _preview_enqueue(media_id=media.pk))
     emit_event(
         "media_uploaded",
         user_id=user.pk,
@@ -143,14 +140,6 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
         },
     )
     return media
-
-
-def _preview_enqueue(*, media_id: int) -> None:
-    # A broker that refuses the task costs only the preview: the page then plays the upload.
-    try:
-        media_preview_make_task.delay(media_id)
-    except (KombuOperationalError, ConnectionError, OSError):
-        logger.warning("the preview of media %s could not be queued", media_id)
 
 
 def _quota_check(*, user: User, size_bytes: int) -> None:
