@@ -6,6 +6,7 @@ heartbeat, retries, time limits, the sweep) is the shared job lifecycle in `jobs
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -31,8 +32,11 @@ from jobs.kinds import (
     job_kind_register,
 )
 from media.errors import MediaNotAvailable, StorageUnavailable
-from media.selectors import media_open_local_copy
+from media.preview import media_preview_make
+from media.selectors import LocalAudio, media_open_local_copy
 from telemetry.reporting import observe_analysis
+
+logger = logging.getLogger(__name__)
 
 CREDITS_FEATURE = "analysis"
 # Refusals that are a property of the upload, not a fault of ours: not worth an error report.
@@ -47,19 +51,32 @@ def _analyse(job: AnalysisJob, progress: ProgressCallback) -> AnalysisResult:
     try:
         progress("fetching", 0)
         with media_open_local_copy(media=job.media) as local:
-            return analyze(
+            result = analyze(
                 local.path,
                 features=job.features,
                 progress=progress,
                 input_format=local.input_format or None,
                 timeout=float(job.soft_time_limit),
             )
+            _preview(job, local)
+            return result
     except EngineError as error:
         raise JobRefused(
             code=error.code, message=error.message, report=error.code not in _QUIET_ENGINE_CODES
         ) from error
     except MediaNotAvailable as error:
         raise JobRefused(code=error.code, message=str(error), report=False) from error
+
+
+def _preview(job: AnalysisJob, local: LocalAudio) -> None:
+    """Have media make the upload's playable preview while the audio is at hand, once.
+
+    The result does not depend on it: without a preview the page plays the original upload.
+    """
+    try:
+        media_preview_make(media_id=job.media_id, local=local)
+    except StorageUnavailable:
+        logger.warning("the preview of media %s could not be stored", job.media_id)
 
 
 def _reusable(job: AnalysisJob) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from analysis.services import analysis_job_cancel, analysis_job_create, analysis
 from billing.selectors import price_for
 from core.api.exceptions import DomainError
 from engine.features import FEATURES
+from engine.frames import PITCH_CLASSES
 from media.selectors import media_get_for_user
 
 PAGE_SIZE = 50
@@ -92,6 +93,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "api_url": reverse("api:analysis-detail", args=[job.pk]),
         "timeline_url": reverse("api:analysis-timeline", args=[job.pk]),
+        "audio_analysis_url": reverse("api:analysis-audio-analysis", args=[job.pk]),
         "all_features": FEATURES,
     }
     return render(request, "analysis/job_detail.html", context)
@@ -154,7 +156,8 @@ def job_download_csv(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def write_timeline_csv(writer: Any, timeline: dict[str, Any]) -> None:
-    """One row per frame: time, the scalar series, 12 chroma bins and the named bands."""
+    """One row per frame: time, the scalar series, 12 chroma bins named by pitch class
+    (`chroma_C` ... `chroma_B`) and the named bands."""
     rate = float(timeline["frame_rate"])
     scalars = [
         name
@@ -165,7 +168,12 @@ def write_timeline_csv(writer: Any, timeline: dict[str, Any]) -> None:
     band_values: list[list[float]] = timeline["bands"]["values"]
     chroma: list[list[float]] = timeline["chroma"]
     writer.writerow(
-        ["t", *scalars, *[f"chroma_{i}" for i in range(12)], *[f"band_{n}" for n in band_names]]
+        [
+            "t",
+            *scalars,
+            *[f"chroma_{pitch}" for pitch in PITCH_CLASSES],
+            *[f"band_{n}" for n in band_names],
+        ]
     )
     for index in range(len(timeline["rms"])):
         writer.writerow(

@@ -112,11 +112,11 @@ def sniff_audio_format(head: bytes) -> str | None:
     return None
 
 
-def _limit_child(cpu_seconds: int) -> None:
+def _limit_child(cpu_seconds: int, file_bytes: int = 0) -> None:
     # Runs in the forked child before exec: the limits bind ffmpeg, not this process.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT_BYTES, _MEMORY_LIMIT_BYTES))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (_OPEN_FILES_LIMIT, _OPEN_FILES_LIMIT))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
@@ -165,7 +165,10 @@ def _cpu_budget(timeout: float | None) -> int:
     return _DEFAULT_CPU_SECONDS if timeout is None else max(1, math.ceil(timeout)) + 1
 
 
-def _spawn(args: list[str], timeout: float | None) -> subprocess.Popen[bytes]:
+def _spawn(
+    args: list[str], timeout: float | None, *, file_bytes: int = 0
+) -> subprocess.Popen[bytes]:
+    """Start ffmpeg under the limits; `file_bytes` bounds the one file a transcode writes."""
     cpu_seconds = _cpu_budget(timeout)
     # The argument list is built here from constants, an allow-listed demuxer name and a
     # resolved path behind the "file:" protocol prefix; no shell is involved.
@@ -174,7 +177,7 @@ def _spawn(args: list[str], timeout: float | None) -> subprocess.Popen[bytes]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=lambda: _limit_child(cpu_seconds),
+        preexec_fn=lambda: _limit_child(cpu_seconds, file_bytes),
         close_fds=True,
     )
 

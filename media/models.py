@@ -12,7 +12,8 @@ class MediaFile(models.Model):
 
     Rejected uploads keep their row (with `rejection_code` and a readable message) so the owner
     can see why a file was refused; their bytes are never written to storage. Deleting a file
-    removes the stored object and keeps the row, so analyses referring to it stay readable.
+    removes the stored object (and its preview) and keeps the row, so analyses referring to it
+    stay readable.
     """
 
     class Status(models.TextChoices):
@@ -34,6 +35,10 @@ class MediaFile(models.Model):
     channels = models.PositiveSmallIntegerField(null=True, blank=True)
     bit_rate = models.PositiveIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
+    # The browser-playable copy made by the worker after the upload (media.preview); empty
+    # until it exists, and for uploads whose preview could not be made.
+    preview_key = models.CharField(max_length=255, blank=True)
+    preview_content_type = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     rejection_code = models.CharField(max_length=32, blank=True, db_index=True)
     rejection_message = models.TextField(blank=True)

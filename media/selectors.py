@@ -59,6 +59,15 @@ def media_get_ready_for_user(*, user: User, media_id: int) -> MediaFile:
     return media
 
 
+def media_get_preview_for_user(*, user: User, media_id: int) -> MediaFile:
+    """Like media_get_ready_for_user, but raise MediaNotAvailable (409) until its browser-
+    playable preview exists."""
+    media = media_get_ready_for_user(user=user, media_id=media_id)
+    if not media.preview_key:
+        raise MediaNotAvailable("The playable preview of this upload is not ready yet.")
+    return media
+
+
 def media_storage_used_bytes(*, user: User) -> int:
     """Bytes the user's stored (ready) media take up, as counted against the quota."""
     total = MediaFile.objects.filter(owner=user, status=MediaFile.Status.READY).aggregate(

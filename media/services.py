@@ -179,7 +179,7 @@ def _media_reject(*, user: User, upload: ReceivedUpload, rejection: UploadReject
 
 
 def media_delete(*, user: User, media_id: int) -> MediaFile:
-    """Delete the user's media: remove the stored object and mark the row deleted.
+    """Delete the user's media: remove the stored object and its preview, mark the row deleted.
 
     Raises MediaNotFound (404) for media that is not the user's, and StorageUnavailable (503)
     when the object cannot be removed (the row then stays as it was, so a retry works).
@@ -192,6 +192,8 @@ def media_delete(*, user: User, media_id: int) -> MediaFile:
             return media
         if media.storage_key:
             storage_delete(key=media.storage_key)
+        if media.preview_key:
+            storage_delete(key=media.preview_key)
         media.status = MediaFile.Status.DELETED
         media.deleted_at = timezone.now()
         media.save(update_fields=["status", "deleted_at", "updated_at"])

@@ -8,7 +8,9 @@ objects through short-lived SigV4 presigned URLs.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,7 +18,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
@@ -35,6 +43,11 @@ def storage_is_s3() -> bool:
 def storage_key_new(*, extension: str) -> str:
     """Return a fresh random key; no part of it comes from the user."""
     return f"audio/{uuid.uuid4().hex}.{extension}"
+
+
+def storage_preview_key_new(*, extension: str) -> str:
+    """Return a fresh random key for a browser-playable preview."""
+    return f"previews/{uuid.uuid4().hex}.{extension}"
 
 
 def storage_save(*, key: str, content: File[Any], content_type: str) -> None:
@@ -67,10 +80,16 @@ def storage_delete(*, key: str) -> None:
         raise StorageUnavailable("The file could not be deleted. Try again later.") from error
 
 
-def storage_presigned_url(*, key: str, filename: str, content_type: str) -> str:
-    """Return a short-lived (AWS_QUERYSTRING_EXPIRE s) SigV4 URL that downloads `key`."""
+def storage_presigned_url(
+    *, key: str, filename: str, content_type: str, inline: bool = False
+) -> str:
+    """Return a short-lived (AWS_QUERYSTRING_EXPIRE s) SigV4 URL that downloads `key`.
+
+    `inline` asks for a response a media element plays rather than saves.
+    """
+    disposition = "inline" if inline else content_disposition(filename)
     parameters = {
-        "ResponseContentDisposition": content_disposition(filename),
+        "ResponseContentDisposition": disposition,
         "ResponseContentType": content_type,
     }
     # Only S3Storage.url() takes response parameters and an expiry.
@@ -119,3 +138,79 @@ def storage_download_response(*, key: str, filename: str, content_type: str) -> 
     return FileResponse(
         stream, as_attachment=True, filename=filename or "audio", content_type=content_type
     )
+
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_STREAM_CHUNK_BYTES = 64 * 1024
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The inclusive (first, last) byte of a single-range `Range` header, None for the whole.
+
+    Raises ValueError when the range cannot be satisfied. Multiple ranges are answered with the
+    whole object, which RFC 9110 allows a server to do.
+    """
+    match = _RANGE_RE.match(header.strip())
+    if match is None:
+        return None
+    first_text, last_text = match.groups()
+    if not first_text:
+        if not last_text or int(last_text) == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - int(last_text)), size - 1
+    first = int(first_text)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    if first >= size or last < first:
+        raise ValueError("range outside the object")
+    return first, last
+
+
+def _chunks(stream: IO[bytes], remaining: int) -> Iterator[bytes]:
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(_STREAM_CHUNK_BYTES, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        stream.close()
+
+
+def storage_stream_response(*, key: str, content_type: str, range_header: str) -> HttpResponseBase:
+    """Answer a media element: a presigned redirect on S3 (which honours Range itself), or
+    the local file inline with single-range support (206 Partial Content, 416 when outside).
+    """
+    if storage_is_s3():
+        return HttpResponseRedirect(
+            storage_presigned_url(key=key, filename="", content_type=content_type, inline=True)
+        )
+    try:
+        size = default_storage.size(key)
+        stream = default_storage.open(key, "rb")
+    except STORAGE_ERRORS as error:
+        logger.exception("storage backend failed for %s", key)
+        raise StorageUnavailable("The stored file could not be read.") from error
+    try:
+        byte_range = _byte_range(range_header, size) if range_header else None
+    except ValueError:
+        stream.close()
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        refused["Accept-Ranges"] = "bytes"
+        return refused
+    first, last = byte_range or (0, size - 1)
+    stream.seek(first)
+    response = StreamingHttpResponse(
+        _chunks(stream, last - first + 1),
+        status=206 if byte_range else 200,
+        content_type=content_type,
+    )
+    response["Content-Length"] = str(last - first + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = "inline"
+    # Private audio: a shared cache must never keep it.
+    response["Cache-Control"] = "private, max-age=3600"
+    if byte_range:
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return response

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import json
+import math
 from typing import Any
 
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +27,7 @@ from analysis.selectors import (
     analysis_job_list_for_user,
 )
 from analysis.services import analysis_job_cancel, analysis_job_create
+from analysis.timeline import ENCODINGS, analysis_timeline_window
 from core.api.idempotency import idempotent
 
 
@@ -66,22 +70,68 @@ class AnalysisCancelApi(APIView):
         return Response(AnalysisJobSerializer(job).data)
 
 
+WINDOW_PARAMETERS = ("start", "end", "resolution", "encoding")
+
+
+def _seconds(request: Request, name: str) -> float | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ValidationError({name: "Give a non-negative number."})
+    return value
+
+
+def _gzip_if_accepted(request: Request, compressed: bytes) -> HttpResponse:
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(compressed, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(compressed), content_type="application/json")
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
 class AnalysisTimelineApi(APIView):
-    """The full per-frame arrays (`timeline`, `waveform`) as JSON, gzip-encoded when accepted."""
+    """The per-frame arrays (`timeline`, `waveform`), whole or as a window.
+
+    Without parameters: everything as stored. With `start`, `end` (seconds), `resolution`
+    (at most this many points per second) or `encoding=q8` (quantised bytes, base64): the
+    part in [start, end) reduced to the resolution; see docs/audio-analysis.md.
+    """
 
     @extend_schema(
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")}
+        parameters=[
+            OpenApiParameter("start", float, description="window start (s), default 0"),
+            OpenApiParameter("end", float, description="window end (s), default the end"),
+            OpenApiParameter("resolution", float, description="at most this many points/s"),
+            OpenApiParameter("encoding", str, enum=list(ENCODINGS), description="json or q8"),
+        ],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")},
     )
     def get(self, request: Request, job_id: int) -> HttpResponse:
         job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
-        compressed = analysis_arrays_gzip(job=job)
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response = HttpResponse(compressed, content_type="application/json")
-            response["Content-Encoding"] = "gzip"
-        else:
-            response = HttpResponse(gzip.decompress(compressed), content_type="application/json")
-        patch_vary_headers(response, ["Accept-Encoding"])
-        return response
+        if not any(name in request.query_params for name in WINDOW_PARAMETERS):
+            return _gzip_if_accepted(request, analysis_arrays_gzip(job=job))
+        encoding = request.query_params.get("encoding") or "json"
+        if encoding not in ENCODINGS:
+            raise ValidationError({"encoding": f"Use one of: {', '.join(ENCODINGS)}."})
+        resolution = _seconds(request, "resolution")
+        if resolution == 0:
+            raise ValidationError({"resolution": "Give a positive number."})
+        window = analysis_timeline_window(
+            job=job,
+            start=_seconds(request, "start") or 0.0,
+            end=_seconds(request, "end"),
+            resolution=resolution,
+            encoding=encoding,
+        )
+        body = json.dumps(window, separators=(",", ":")).encode()
+        return _gzip_if_accepted(request, gzip.compress(body, compresslevel=6))
 
 
 class AnalysisAudioAnalysisApi(APIView):

@@ -12,4 +12,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.MediaDownloadApi.as_view(),
         name="media-download",
     ),
+    path("media/<int:media_id>/stream/", views.MediaStreamApi.as_view(), name="media-stream"),
+    path("media/<int:media_id>/preview/", views.MediaPreviewApi.as_view(), name="media-preview"),
 ]

@@ -18,9 +18,14 @@ from accounts.api.authentication import request_user
 from core.api.idempotency import idempotent
 from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
 from media.models import MediaFile
-from media.selectors import media_get_for_user, media_get_ready_for_user, media_list_for_user
+from media.selectors import (
+    media_get_for_user,
+    media_get_preview_for_user,
+    media_get_ready_for_user,
+    media_list_for_user,
+)
 from media.services import media_delete, media_upload, media_upload_rate_limit_check
-from media.storage import storage_download_response
+from media.storage import storage_download_response, storage_stream_response
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
@@ -96,4 +101,41 @@ class MediaDownloadApi(APIView):
         media = media_get_ready_for_user(user=request_user(request), media_id=media_id)
         return storage_download_response(
             key=media.storage_key, filename=media.display_name, content_type=media.content_type
+        )
+
+
+STREAM_RESPONSES = {
+    (200, "audio/*"): OpenApiTypes.BINARY,
+    (206, "audio/*"): OpenApiResponse(description="The byte range asked for with `Range`"),
+    302: OpenApiResponse(description="Redirect to a short-lived presigned URL (S3)"),
+    404: PROBLEM,
+    409: PROBLEM,
+    416: OpenApiResponse(description="The range lies outside the file"),
+}
+
+
+class MediaStreamApi(APIView):
+    """The uploaded audio inline, for an `<audio>` element: `Range` requests get 206."""
+
+    @extend_schema(responses=STREAM_RESPONSES)
+    def get(self, request: Request, media_id: int) -> HttpResponseBase:
+        media = media_get_ready_for_user(user=request_user(request), media_id=media_id)
+        return storage_stream_response(
+            key=media.storage_key,
+            content_type=media.content_type,
+            range_header=request.headers.get("Range", ""),
+        )
+
+
+class MediaPreviewApi(APIView):
+    """The browser-playable preview (Opus in WebM, about 128 kb/s), with `Range` support;
+    409 until the worker has made it."""
+
+    @extend_schema(responses=STREAM_RESPONSES)
+    def get(self, request: Request, media_id: int) -> HttpResponseBase:
+        media = media_get_preview_for_user(user=request_user(request), media_id=media_id)
+        return storage_stream_response(
+            key=media.preview_key,
+            content_type=media.preview_content_type,
+            range_header=request.headers.get("Range", ""),
         )
