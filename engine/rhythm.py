@@ -47,10 +47,13 @@
   a steady performance keeps a near-rigid grid, so strong syncopated accents cannot drag it
   onto the off-beat, while a drifting or changing tempo keeps the tracker free to follow.
 * Downbeats: for 2 to 7 beats per bar and every bar phase, the mean low-band onset strength
-  on the candidate downbeats is compared with the other beats; the best contrast wins, and
-  its share of the two means is the meter confidence. Below ``METER_THRESHOLD`` the meter is
-  reported absent and no downbeats are drawn: equal beats (a click, a kick on every beat)
-  carry no bar.
+  on the candidate downbeats is compared with the other beats; the best contrast wins. The
+  meter confidence is its share of the two means times the accent's regularity, the
+  fraction of bars whose downbeat is at least as strong as every other beat of the bar: a
+  bar is heard when its accent recurs bar after bar, while beats that only differ by chance
+  (a tremolo beating against the tempo) can still show a high contrast on average. Below
+  ``METER_THRESHOLD`` the meter is reported absent and no downbeats are drawn: equal beats
+  (a click, a kick on every beat) carry no bar.
 * Onsets: peaks of the full-band envelope above a moving median.
 """
 
@@ -95,7 +98,7 @@ _RECURRENCE_MULTIPLES = 4
 _METERS = (2, 3, 4, 5, 6, 7)
 # Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
 PULSE_THRESHOLD = 0.46
-METER_THRESHOLD = 0.38
+METER_THRESHOLD = 0.34
 
 
 @dataclass(frozen=True)
@@ -397,7 +400,7 @@ def estimate_downbeats(
     """Meter (2-7 beats per bar) and the index of the first downbeat, or None if no bar phase
     stands out at all. Compare the confidence with ``METER_THRESHOLD`` before believing it."""
     strengths = low_envelope[np.clip(beat_frames, 0, low_envelope.size - 1)]
-    best: Downbeats | None = None
+    best: tuple[int, int, float] | None = None
     best_contrast = 0.0
     for meter in _METERS:
         if strengths.size < 2 * meter:
@@ -408,8 +411,16 @@ def estimate_downbeats(
             if contrast > best_contrast:
                 total = float(strengths[on_bar].mean() + strengths[~on_bar].mean())
                 best_contrast = contrast
-                best = Downbeats(meter, phase, contrast / total if total > 0 else 0.0)
-    return best
+                best = (meter, phase, contrast / total if total > 0 else 0.0)
+    if best is None:
+        return None
+    meter, phase, share = best
+    bars = [
+        strengths[start : start + meter]
+        for start in range(phase, strengths.size - meter + 1, meter)
+    ]
+    regularity = float(np.mean([bar[0] >= bar[1:].max() for bar in bars])) if bars else 0.0
+    return Downbeats(meter, phase, share * regularity)
 
 
 def detect_onsets(envelope: Float64Array, frame_rate: float) -> tuple[Float64Array, Float64Array]:
