@@ -352,6 +352,10 @@ def estimate_tempo(
     if octave_guard:
         bpm = choose_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)[0][0]
         alternative = other_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)
+        if alternative is not None and alternative[1] > 0.5:
+            # An octave of the chosen tempo that was not itself a candidate (double of 2/3 of
+            # the peak, say) explains the onsets better: it is the better reading.
+            bpm, alternative = alternative[0], (bpm, 1.0 - alternative[1])
     clarity = pulse_clarity(envelope, frame_rate, bpm)
     if attack is not None:
         clarity *= attack / (attack + _ATTACK_SCALE)
