@@ -105,7 +105,7 @@ METER_THRESHOLD = 0.34
 class TempoEstimate:
     bpm: float
     confidence: float
-    # The octave guard's runner-up and its share of the evidence, if it had one.
+    # The other octave (half or double the tempo) and its share of the evidence of the two.
     alternative: tuple[float, float] | None = None
 
 
