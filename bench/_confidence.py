@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bench._corpus import Clip, click_track, drum_pattern, encode, sine
+from bench._corpus import Clip, click_track, drum_pattern, sine
 from engine import frames as frame_features
 from engine import rhythm
 from engine.pipeline import describe_tempo
@@ -34,6 +34,7 @@ from tests.engine.engine_signals import (
     tremolo_chord,
     white_noise,
 )
+from tests.support.audio import encode
 
 __all__ = ["LABEL_SECONDS", "Labelled", "confidence_tables", "labelled_material", "roc_auc"]
 
