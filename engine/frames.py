@@ -6,7 +6,7 @@ padded with half a frame of silence at the start, which centres frame ``i`` on
 ``i / FRAME_RATE`` seconds.
 
 Per frame this produces RMS, spectral centroid, spectral flux (the onset envelope) over the
-whole spectrum and below 200 Hz, a 12-bin
+whole spectrum, below 200 Hz and from 200 Hz to 4 kHz, a 12-bin
 chroma, RMS amplitude in eight fixed frequency bands and 13 MFCCs. Each descriptor is a plain
 function of a block of magnitude spectra so it can be tested on its own.
 """
@@ -48,6 +48,9 @@ MFCC_COEFFICIENTS = 13
 # onsets as well as loud ones (as in Böck & Widmer's SuperFlux).
 _FLUX_LOG_GAIN = 1000.0
 LOW_BAND_MAX_HZ = 200.0
+# Snare, chords and melody; above it hi-hats and cymbals, which often mark the level below
+# the beat.
+MID_BAND_MAX_HZ = 4000.0
 _LOG_FLOOR = 1e-10
 
 _FREQS = np.fft.rfftfreq(FRAME_SIZE, 1.0 / SAMPLE_RATE)
@@ -106,6 +109,7 @@ def _dct_matrix() -> FloatArray:
 
 
 _LOW_BINS = int(np.searchsorted(_FREQS, LOW_BAND_MAX_HZ))
+_MID_BINS = int(np.searchsorted(_FREQS, MID_BAND_MAX_HZ))
 _CHROMA = _chroma_matrix()
 _BANDS = _band_matrix()
 _BAND_BIN_COUNTS = np.maximum(_BANDS.sum(axis=1), 1.0)
@@ -174,6 +178,7 @@ class FrameFeatures:
     spectral_centroid: FloatArray
     spectral_flux: FloatArray
     low_band_flux: FloatArray
+    mid_band_flux: FloatArray
     chroma: FloatArray
     bands: FloatArray
     mfcc: FloatArray
@@ -192,9 +197,8 @@ class FrameAnalyzer:
         self._previous_log: FloatArray | None = None
         self._samples_seen = 0
         self._frames_done = 0
-        self._parts: dict[str, list[FloatArray]] = {
-            name: [] for name in ("rms", "centroid", "flux", "low_flux", "chroma", "bands", "mfcc")
-        }
+        names = ("rms", "centroid", "flux", "low_flux", "mid_flux", "chroma", "bands", "mfcc")
+        self._parts: dict[str, list[FloatArray]] = {name: [] for name in names}
 
     def push(self, mono: FloatArray) -> None:
         self._samples_seen += mono.size
@@ -228,6 +232,7 @@ class FrameAnalyzer:
             spectral_centroid=joined("centroid", 0),
             spectral_flux=joined("flux", 0),
             low_band_flux=joined("low_flux", 0),
+            mid_band_flux=joined("mid_flux", 0),
             chroma=joined("chroma", 12),
             bands=joined("bands", len(BAND_NAMES)),
             mfcc=joined("mfcc", MFCC_COEFFICIENTS),
@@ -246,6 +251,12 @@ class FrameAnalyzer:
         self._parts["flux"].append(spectral_flux(log_spec, self._previous_log))
         previous_low = None if self._previous_log is None else self._previous_log[:_LOW_BINS]
         self._parts["low_flux"].append(spectral_flux(log_spec[:, :_LOW_BINS], previous_low))
+        previous_mid = (
+            None if self._previous_log is None else self._previous_log[_LOW_BINS:_MID_BINS]
+        )
+        self._parts["mid_flux"].append(
+            spectral_flux(log_spec[:, _LOW_BINS:_MID_BINS], previous_mid)
+        )
         self._previous_log = log_spec[-1].copy()
         self._parts["centroid"].append(spectral_centroid(spectra))
         if self._with_spectral:

@@ -266,6 +266,7 @@ def describe_tempo(
         full,
         rate,
         low_envelope=low,
+        mid_envelope=rhythm.onset_envelope(frames.mid_band_flux, rate),
         attack=rhythm.attack_size(frames.spectral_flux, rate),
         octave_guard=octave_guard,
     )

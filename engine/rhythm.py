@@ -2,18 +2,24 @@
 
 * Tempo: the autocorrelation of the full-band onset envelope is summed over the first four
   multiples of each candidate beat period (a comb), for 40-240 BPM in 0.25 BPM steps.
-* Octave guard: a comb sums over multiples of the period, so its peak can sit at a third, half
-  or double of the beat rate just as well. The tempi related to the peak by 1/3, 1/2, 2/3, 1,
-  3/2, 2 and 3 are therefore compared by how well a beat grid at each explains the onsets
-  (``grid_evidence``): in every 8 s window the grid at its best phase collects the onset
-  strength at its points, divided by the square root of its number of points, so a grid twice
-  as dense must collect more than sqrt(2) times the strength to win (its extra points must land
-  on real onsets) and a grid half as dense must keep more than 1/sqrt(2) of it. The evidence is
-  taken on the full band and on the band below 200 Hz (geometric mean): kick drum and bass
-  carry the beat level, while hi-hats fill the level below it with near-equal onsets. A
-  gentle log-normal preference for tempi near 120 BPM (two-octave spread) settles near ties.
-  It replaced that preference used alone (one-octave spread), which got 19 of the 27 tempi
-  of the accuracy bench right against 25 for this guard (docs/accuracy.md).
+* Octave guard: a comb sums over multiples of the period, so its peak can sit at a quarter,
+  third, half or double of the beat rate just as well. The tempi related to the peak by 1/4,
+  1/3, 1/2, 2/3, 1, 3/2, 2, 3 and 4 are therefore compared by how well a beat grid at each
+  explains the onsets (``grid_evidence``): in every 8 s window the grid at its best phase
+  collects the onset strength at its points, divided by the square root of its number of
+  points, so a grid twice as dense must collect more than sqrt(2) times the strength to win
+  (its extra points must land on real onsets) and a grid half as dense must keep more than
+  1/sqrt(2) of it. The evidence is the geometric mean over three envelopes: the full band,
+  the band below 200 Hz (kick drum and bass) and the band from 200 Hz to 4 kHz (snare,
+  chords, melody). The full band alone is dominated by hi-hats and cymbals, whose many
+  high-frequency bins make every hat as loud as a kick in the log flux; the two lower bands
+  give the instruments that carry the beat an equal say, while the hats still count once,
+  so a level they alone fill (three beats of 3/4 marked by hats only) is not lost. A
+  log-normal preference for tempi near 110 BPM (spread 1.75 octaves) weighs in; the
+  perceived tempi of Western music cluster there. Both the extra bands and the quarter and
+  fourfold candidates (a comb peak at a quarter of a fast tempo) were measured against the
+  previous guard on both labelled sets (docs/accuracy.md); it replaced the 120 BPM preference
+  used alone, which got 19 of the 27 tempi of the accuracy bench right.
 * Pulse clarity (the tempo confidence): whether there is a pulse at all. In every 8 s window,
   at the window's own tempo within ±4 % of the global one (so ramps and drift still count),
   three things must hold at once: the onsets fall on a grid (onset strength on the grid at its
@@ -29,8 +35,9 @@
   audio through: tremolo recurs but has no attacks, rubato playing and speech have attacks on
   no steady grid, noise has neither.
   Below ``PULSE_THRESHOLD`` the tempo is reported absent (measured in docs/accuracy.md).
-* Tempo alternatives: the runner-up of the octave guard, weighted by its share of the grid
-  evidence of the two, as MIREX tempo estimators report T1, T2 and their relative strength.
+* Tempo alternatives: the other octave (half or double the tempo, whichever the guard's
+  evidence favours), weighted by its share of the evidence of the two, as MIREX tempo
+  estimators report T1, T2 and their relative strength.
 * Beats: a dynamic-programming tracker (Ellis, 2007) finds the beat sequence that best
   balances onset strength against deviation from the tempo. It runs on the onset envelope of
   the band below 200 Hz, where kick drum and bass mark the beat: syncopated mid- and
@@ -40,10 +47,13 @@
   a steady performance keeps a near-rigid grid, so strong syncopated accents cannot drag it
   onto the off-beat, while a drifting or changing tempo keeps the tracker free to follow.
 * Downbeats: for 2 to 7 beats per bar and every bar phase, the mean low-band onset strength
-  on the candidate downbeats is compared with the other beats; the best contrast wins, and
-  its share of the two means is the meter confidence. Below ``METER_THRESHOLD`` the meter is
-  reported absent and no downbeats are drawn: equal beats (a click, a kick on every beat)
-  carry no bar.
+  on the candidate downbeats is compared with the other beats; the best contrast wins. The
+  meter confidence is its share of the two means times the accent's regularity, the
+  fraction of bars whose downbeat is at least as strong as every other beat of the bar: a
+  bar is heard when its accent recurs bar after bar, while beats that only differ by chance
+  (a tremolo beating against the tempo) can still show a high contrast on average. Below
+  ``METER_THRESHOLD`` the meter is reported absent and no downbeats are drawn: equal beats
+  (a click, a kick on every beat) carry no bar.
 * Onsets: peaks of the full-band envelope above a moving median.
 """
 
@@ -61,10 +71,10 @@ MIN_BPM = 40.0
 MIN_TEMPO_SECONDS = 4.0
 MAX_BPM = 240.0
 _BPM_STEP = 0.25
-_CANDIDATE_RATIOS = (1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0)
+_CANDIDATE_RATIOS = (1 / 4, 1 / 3, 1 / 2, 2 / 3, 1.0, 3 / 2, 2.0, 3.0, 4.0)
 _EVIDENCE_WINDOW_SECONDS = 8.0
-_PRIOR_CENTRE_BPM = 120.0
-_PRIOR_OCTAVES = 2.0
+_PRIOR_CENTRE_BPM = 110.0
+_PRIOR_OCTAVES = 1.75
 _COMB_MULTIPLES = 4
 _TREND_SECONDS = 0.5
 _MIN_TIGHTNESS = 100.0
@@ -88,14 +98,14 @@ _RECURRENCE_MULTIPLES = 4
 _METERS = (2, 3, 4, 5, 6, 7)
 # Chosen by measurement on labelled material (bench/accuracy.py, docs/accuracy.md).
 PULSE_THRESHOLD = 0.46
-METER_THRESHOLD = 0.38
+METER_THRESHOLD = 0.34
 
 
 @dataclass(frozen=True)
 class TempoEstimate:
     bpm: float
     confidence: float
-    # The octave guard's runner-up and its share of the evidence, if it had one.
+    # The other octave (half or double the tempo) and its share of the evidence of the two.
     alternative: tuple[float, float] | None = None
 
 
@@ -206,25 +216,60 @@ def tracker_tightness(instability: float) -> float:
     return float(np.clip(1.0 / (2.0 * instability**2), _MIN_TIGHTNESS, _MAX_TIGHTNESS))
 
 
+def _octave_evidence(candidate: float, bands: list[Float64Array], frame_rate: float) -> float:
+    evidence = float(
+        np.prod([grid_evidence(band, frame_rate, candidate) for band in bands]) ** (1 / len(bands))
+    )
+    return evidence * float(
+        np.exp(-0.5 * (np.log2(candidate / _PRIOR_CENTRE_BPM) / _PRIOR_OCTAVES) ** 2)
+    )
+
+
+def _bands(
+    envelope: Float64Array, low_envelope: Float64Array | None, mid_envelope: Float64Array | None
+) -> list[Float64Array]:
+    extra = [band for band in (low_envelope, mid_envelope) if band is not None]
+    return [envelope] + [band for band in extra if np.any(band > 0)]
+
+
 def choose_octave(
-    bpm: float, envelope: Float64Array, low_envelope: Float64Array | None, frame_rate: float
+    bpm: float,
+    envelope: Float64Array,
+    low_envelope: Float64Array | None,
+    frame_rate: float,
+    mid_envelope: Float64Array | None = None,
 ) -> list[tuple[float, float]]:
     """``bpm``'s simple multiples and fractions with the evidence for each, best first."""
     # The comb's peak is the tempo most likely to be off by a simple ratio, not the truth.
-    use_low = low_envelope is not None and bool(np.any(low_envelope > 0))
-    ranked: list[tuple[float, float]] = []
-    for ratio in _CANDIDATE_RATIOS:
-        candidate = bpm * ratio
-        if not MIN_BPM <= candidate <= MAX_BPM:
-            continue
-        evidence = grid_evidence(envelope, frame_rate, candidate)
-        if use_low and low_envelope is not None:
-            evidence = float(np.sqrt(evidence * grid_evidence(low_envelope, frame_rate, candidate)))
-        evidence *= float(
-            np.exp(-0.5 * (np.log2(candidate / _PRIOR_CENTRE_BPM) / _PRIOR_OCTAVES) ** 2)
-        )
-        ranked.append((candidate, evidence))
+    bands = _bands(envelope, low_envelope, mid_envelope)
+    ranked = [
+        (bpm * ratio, _octave_evidence(bpm * ratio, bands, frame_rate))
+        for ratio in _CANDIDATE_RATIOS
+        if MIN_BPM <= bpm * ratio <= MAX_BPM
+    ]
     return sorted(ranked, key=lambda item: -item[1])
+
+
+def other_octave(
+    bpm: float,
+    envelope: Float64Array,
+    low_envelope: Float64Array | None,
+    frame_rate: float,
+    mid_envelope: Float64Array | None = None,
+) -> tuple[float, float] | None:
+    """Half or double ``bpm``, whichever has more evidence, with its share of the evidence of
+    the two; None when neither lies in the tempo range."""
+    bands = _bands(envelope, low_envelope, mid_envelope)
+    own = _octave_evidence(bpm, bands, frame_rate)
+    octaves = [
+        (candidate, _octave_evidence(candidate, bands, frame_rate))
+        for candidate in (bpm / 2, bpm * 2)
+        if MIN_BPM <= candidate <= MAX_BPM
+    ]
+    if not octaves:
+        return None
+    candidate, evidence = max(octaves, key=lambda item: item[1])
+    return (candidate, evidence / (own + evidence)) if own + evidence > 0 else None
 
 
 def pulse_clarity(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
@@ -281,6 +326,7 @@ def estimate_tempo(
     frame_rate: float,
     *,
     low_envelope: Float64Array | None = None,
+    mid_envelope: Float64Array | None = None,
     attack: float | None = None,
     octave_guard: bool = True,
 ) -> TempoEstimate | None:
@@ -304,10 +350,12 @@ def estimate_tempo(
             bpm += 0.5 * (left - right) / denominator * _BPM_STEP
     alternative: tuple[float, float] | None = None
     if octave_guard:
-        ranked = choose_octave(bpm, envelope, low_envelope, frame_rate)
-        bpm = ranked[0][0]
-        if len(ranked) > 1 and ranked[0][1] + ranked[1][1] > 0:
-            alternative = (ranked[1][0], ranked[1][1] / (ranked[0][1] + ranked[1][1]))
+        bpm = choose_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)[0][0]
+        alternative = other_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)
+        if alternative is not None and alternative[1] > 0.5:
+            # An octave of the chosen tempo that was not itself a candidate (double of 2/3 of
+            # the peak, say) explains the onsets better: it is the better reading.
+            bpm, alternative = alternative[0], (bpm, 1.0 - alternative[1])
     clarity = pulse_clarity(envelope, frame_rate, bpm)
     if attack is not None:
         clarity *= attack / (attack + _ATTACK_SCALE)
@@ -356,7 +404,7 @@ def estimate_downbeats(
     """Meter (2-7 beats per bar) and the index of the first downbeat, or None if no bar phase
     stands out at all. Compare the confidence with ``METER_THRESHOLD`` before believing it."""
     strengths = low_envelope[np.clip(beat_frames, 0, low_envelope.size - 1)]
-    best: Downbeats | None = None
+    best: tuple[int, int, float] | None = None
     best_contrast = 0.0
     for meter in _METERS:
         if strengths.size < 2 * meter:
@@ -367,8 +415,16 @@ def estimate_downbeats(
             if contrast > best_contrast:
                 total = float(strengths[on_bar].mean() + strengths[~on_bar].mean())
                 best_contrast = contrast
-                best = Downbeats(meter, phase, contrast / total if total > 0 else 0.0)
-    return best
+                best = (meter, phase, contrast / total if total > 0 else 0.0)
+    if best is None:
+        return None
+    meter, phase, share = best
+    bars = [
+        strengths[start : start + meter]
+        for start in range(phase, strengths.size - meter + 1, meter)
+    ]
+    regularity = float(np.mean([bar[0] >= bar[1:].max() for bar in bars])) if bars else 0.0
+    return Downbeats(meter, phase, share * regularity)
 
 
 def detect_onsets(envelope: Float64Array, frame_rate: float) -> tuple[Float64Array, Float64Array]:

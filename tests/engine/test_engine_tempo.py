@@ -65,3 +65,28 @@ def test_beats_follow_a_tempo_that_speeds_up_from_100_to_130_bpm(workdir: Path) 
     result = analyze(path, features=["tempo"])
     assert result.tempo is not None
     assert f_measure(list(result.tempo.beats), beats) >= 0.9
+
+
+@pytest.mark.parametrize("bpm", [75.0, 175.0])
+def test_octave_guard_reaches_a_fast_tempo_whose_comb_peaks_at_a_quarter(
+    workdir: Path, bpm: float
+) -> None:
+    signal, beats = drum_pattern(bpm, 20.0)
+    path = encode(signal, workdir / f"quarter_{int(bpm)}.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(bpm, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
+
+
+def test_tempo_alternative_is_the_other_octave_with_at_most_half_the_evidence(
+    workdir: Path,
+) -> None:
+    signal, _ = drum_pattern(100.0, 20.0)
+    path = encode(signal, workdir / "alternative_100.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm is not None
+    (alternative,) = result.tempo.alternatives
+    assert alternative.bpm / result.tempo.bpm in (pytest.approx(0.5), pytest.approx(2.0))
+    assert 0.0 < alternative.weight <= 0.5
