@@ -6,7 +6,6 @@
   var ns = window.PhonoglyphAnalysis = window.PhonoglyphAnalysis || {};
   var PITCHES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
   // Below this meter confidence bars and downbeats are not drawn (docs/audio-analysis.md).
-  var METER_THRESHOLD = 0.38;
   var OVERVIEW_POINTS = 2000;
 
   function getJson(url) {
@@ -67,7 +66,8 @@
   function rows(result) {
     var beats = result.beats || [];
     var tempo = result.tempo || {};
-    var meterOk = (tempo.meter_confidence || 0) >= METER_THRESHOLD;
+    // The engine leaves the meter out (beats_per_bar null, no downbeats) below its threshold.
+    var meterOk = tempo.beats_per_bar !== null && tempo.beats_per_bar !== undefined;
     var downbeats = meterOk ? (result.downbeats || []) : [];
     var beatConfidence = tempo.confidence || 0;
     var bars = downbeats.map(function (start, i) {
@@ -112,7 +112,7 @@
       return overview.then(function (windowed) {
         return {
           job: job, result: job.result, duration: duration, overview: windowed,
-          rows: rows(job.result), pitches: PITCHES, meterThreshold: METER_THRESHOLD,
+          rows: rows(job.result), pitches: PITCHES,
           fetchWindow: function (start, end, pointsPerSecond) {
             return getJson(windowUrl(timelineUrl, start, end, pointsPerSecond)).then(decodeWindow);
           }
