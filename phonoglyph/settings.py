@@ -7,13 +7,17 @@ variables; every one a deployer may change is listed in the README.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import sys
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+
+from phonoglyph.startup import (
+    DEVELOPMENT_SECRET_KEY,
+    refuse_bad_networks,
+    refuse_insecure_production,
+)
 
 # Lets classes such as ModelAdmin[Model] be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -31,40 +35,14 @@ if LOCAL_ENV_FILE.is_file():
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
-KNOWN_INSECURE_SECRET_KEYS = frozenset(
-    {
-        "",
-        "changeme",
-        "change-me",
-        "secret",
-        "django-insecure-phonoglyph-development-only",
-    }
-)
-DEVELOPMENT_SECRET_KEY = "django-insecure-phonoglyph-development-only"  # noqa: S105  # refused without DEBUG
-MIN_SECRET_KEY_LENGTH = 50
-
 SECRET_KEY: str = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 
 
-def _refuse_to_start(variable: str, reason: str) -> None:
-    # A one-line message naming the variable is what an operator needs in a crash-looping log;
-    # a traceback from deep inside Django's settings loader would hide it.
-    sys.stderr.write(f"phonoglyph: refusing to start with DEBUG=false: {variable} {reason}\n")
-    raise SystemExit(1)
-
-
 if not DEBUG:
-    if SECRET_KEY in KNOWN_INSECURE_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
-        _refuse_to_start("SECRET_KEY", "is missing or a known default")
-    if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5:
-        _refuse_to_start(
-            "SECRET_KEY", f"must be at least {MIN_SECRET_KEY_LENGTH} random characters"
-        )
-    if not ALLOWED_HOSTS:
-        _refuse_to_start("ALLOWED_HOSTS", "is empty")
+    refuse_insecure_production(secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -477,14 +455,7 @@ PHONOGLYPH_WORKER_METRICS_PORT: int = env.int("PHONOGLYPH_WORKER_METRICS_PORT", 
 PHONOGLYPH_WORKER_METRICS_ADDRESS: str = env.str(
     "PHONOGLYPH_WORKER_METRICS_ADDRESS", default="127.0.0.1"
 )
-for _network in PHONOGLYPH_METRICS_ALLOWED_IPS:
-    try:
-        ipaddress.ip_network(_network.strip(), strict=False)
-    except ValueError:
-        sys.stderr.write(
-            f"phonoglyph: PHONOGLYPH_METRICS_ALLOWED_IPS: {_network!r} is not an address\n"
-        )
-        raise SystemExit(1) from None
+refuse_bad_networks("PHONOGLYPH_METRICS_ALLOWED_IPS", PHONOGLYPH_METRICS_ALLOWED_IPS)
 if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
     from telemetry.context_processors import browser_connect_origins
 
