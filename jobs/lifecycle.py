@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from jobs.errors import JobNoLongerRunning
 from jobs.kinds import J, JobKind, Outcome
 from jobs.models import Job, JobStatus
+from jobs.outcomes import JobOutcome, job_outcome_announce
 from telemetry.reporting import ProductEvent, emit_event
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def job_create(*, kind: JobKind[J, Any], owner: AbstractBaseUser, fields: dict[s
             )
             job_usage_record_free(kind=kind, job=job)
         job_emit(kind, job, kind.events.completed, processing_seconds=0.0, reused=True)
+        _announce(kind, job, "succeeded", reused=True)
         return job
 
     with transaction.atomic():
@@ -158,6 +160,7 @@ def job_succeed(*, kind: JobKind[J, Any], job: J, fields: dict[str, Any], second
             )
     _observe(kind, job, seconds, "succeeded")
     job_emit(kind, job, kind.events.completed, processing_seconds=round(seconds, 3), reused=False)
+    _announce(kind, job, "succeeded")
 
 
 def job_fail(
@@ -186,6 +189,7 @@ def job_fail(
         job_credits_release(kind=kind, job=job)
     _observe(kind, job, elapsed or 0.0, "failed")
     job_emit(kind, job, kind.events.failed, code=code, processing_seconds=elapsed)
+    _announce(kind, job, "failed", error_code=code)
     return True
 
 
@@ -216,6 +220,7 @@ def job_cancel(*, kind: JobKind[J, Any], job: J) -> bool:
         job_credits_release(kind=kind, job=job)
     _observe(kind, job, _elapsed(job, timezone.now()) or 0.0, "cancelled")
     job_emit(kind, job, kind.events.cancelled)
+    _announce(kind, job, "cancelled")
     return True
 
 
@@ -249,6 +254,28 @@ def _elapsed(job: Job, now: datetime) -> float | None:
 
 def _observe(kind: JobKind[J, Any], job: J, seconds: float, outcome: Outcome) -> None:
     kind.observe(seconds, kind.subject(job).audio_seconds, outcome)
+
+
+def _announce(
+    kind: JobKind[J, Any],
+    job: J,
+    outcome: Outcome,
+    *,
+    error_code: str | None = None,
+    reused: bool = False,
+) -> None:
+    job_outcome_announce(
+        JobOutcome(
+            kind=kind.name,
+            job_id=job.pk,
+            owner_id=job.owner_id,
+            outcome=outcome,
+            finished_at=timezone.now(),
+            resource_path=kind.resource_path(job) if kind.resource_path is not None else None,
+            error_code=error_code,
+            reused=reused,
+        )
+    )
 
 
 def job_emit(

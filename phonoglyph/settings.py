@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "media",
     "analysis",
     "billing",
+    "webhooks",
     "monitoring",
 ]
 
@@ -402,6 +403,40 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "billing.tasks.ledger_reconcile",
             "schedule": 3600.0,
         },
+    }
+)
+
+# A user is told (webhook `credits.low`) when their available credits fall below this; 0: never.
+PHONOGLYPH_CREDITS_LOW_THRESHOLD: int = env.int("PHONOGLYPH_CREDITS_LOW_THRESHOLD", default=10)
+
+# Webhooks (Standard Webhooks v1)
+# The origin integrators reach this server at: resource URLs in webhook payloads start with it.
+PHONOGLYPH_PUBLIC_URL: str = env.str("PHONOGLYPH_PUBLIC_URL", default="http://localhost:8000")
+# Lets webhook URLs resolve to loopback and private addresses: development and tests only.
+PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = env.bool(
+    "PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+)
+PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS: float = env.float(
+    "PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS", default=10.0
+)
+PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES: int = env.int(
+    "PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024
+)
+PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS: int = env.int(
+    "PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS", default=5
+)
+PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS: int = env.int(
+    "PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS", default=24
+)
+PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS: float = env.float(
+    "PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5.0
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-dispatch-due": {
+            "task": "webhooks.tasks.webhook_deliveries_dispatch",
+            "schedule": PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS,
+        }
     }
 )
 

@@ -15,6 +15,7 @@ handler500 = "core.api.exceptions.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("account/webhooks/", include("webhooks.urls")),
     path("account/", include("accounts.urls")),
     path("media/", include("media.urls")),
     path("analyses/", include("analysis.urls")),
