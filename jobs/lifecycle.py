@@ -13,14 +13,16 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from jobs.admission import TooManyJobs, job_limit_for
 from jobs.errors import JobNoLongerRunning
-from jobs.kinds import J, JobKind, Outcome
+from jobs.kinds import J, JobKind, Outcome, job_kinds
 from jobs.models import Job, JobStatus
 from jobs.outcomes import JobOutcome, job_outcome_announce
 from telemetry.reporting import ProductEvent, emit_event
@@ -60,11 +62,34 @@ def job_create(*, kind: JobKind[J, Any], owner: AbstractBaseUser, fields: dict[s
         return job
 
     with transaction.atomic():
+        _admit(owner)
         job = kind.model._default_manager.create(owner=owner, **fields)
         _reserve(kind, job)
         transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
     job_emit(kind, job, kind.events.started)
     return job
+
+
+def _admit(owner: AbstractBaseUser) -> None:
+    """Refuse with TooManyJobs when `owner` already has their limit of active jobs.
+
+    Assumes the transaction that creates the job. Locking the owner's row serialises one
+    owner's job creations: two racing creations cannot both count the same free slot.
+    """
+    limit = job_limit_for(owner)
+    if limit is None:
+        return
+    get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).exists()
+    active = sum(
+        kind.model._default_manager.filter(owner=owner, status__in=ACTIVE).count()
+        for kind in job_kinds()
+    )
+    if active >= limit:
+        raise TooManyJobs(
+            f"You already have {active} jobs queued or running; your plan allows {limit} at "
+            "once. Start more when one has finished.",
+            extra={"limit": limit, "active": active},
+        )
 
 
 def _reserve(kind: JobKind[J, Any], job: J) -> None:

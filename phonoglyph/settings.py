@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RatelimitedMiddleware",
+    "core.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "phonoglyph.urls"
@@ -218,6 +219,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.PlanRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -250,6 +252,19 @@ PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int(
     "PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5
 )
 RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
+
+# API rate limits come from the caller's plan (accounts.Plan, edited by staff). These, when
+# set, override the `free` plan's budgets (requests per minute and per day, in cost units:
+# a read costs 1, a write 5, starting a job 10) and its concurrent jobs.
+PHONOGLYPH_FREE_REQUESTS_PER_MINUTE: int | None = env.int(
+    "PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", default=None
+)
+PHONOGLYPH_FREE_REQUESTS_PER_DAY: int | None = env.int(
+    "PHONOGLYPH_FREE_REQUESTS_PER_DAY", default=None
+)
+PHONOGLYPH_FREE_CONCURRENT_JOBS: int | None = env.int(
+    "PHONOGLYPH_FREE_CONCURRENT_JOBS", default=None
+)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)

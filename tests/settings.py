@@ -11,6 +11,10 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "k3y-" * 16)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Budgets no ordinary test reaches; the rate-limit tests give their users plans of their own.
+os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", "1000000")
+os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_DAY", "1000000")
+os.environ.setdefault("PHONOGLYPH_FREE_CONCURRENT_JOBS", "1000")
 
 from phonoglyph.settings import *  # noqa: F403
 
