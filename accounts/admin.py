@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserCreationForm
+from django.http import HttpRequest
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Plan, User
 
 
 class EmailUserCreationForm(UserCreationForm[User]):
@@ -17,11 +18,11 @@ class EmailUserCreationForm(UserCreationForm[User]):
 class UserAdmin(BaseUserAdmin[User]):
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "is_staff", "is_active", "date_joined", "last_login")
-    list_filter = ("is_staff", "is_active", "is_superuser")
+    list_display = ("email", "plan", "is_staff", "is_active", "date_joined", "last_login")
+    list_filter = ("plan", "is_staff", "is_active", "is_superuser")
     search_fields = ("email",)
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "password", "plan")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -44,3 +45,19 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     search_fields = ("prefix", "name", "user__email")
     readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at", "parent")
     raw_id_fields = ("user",)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin[Plan]):
+    """Staff edit plans; the `free` plan is every user's without one, so it cannot go."""
+
+    list_display = (
+        "name",
+        "requests_per_minute",
+        "requests_per_day",
+        "concurrent_jobs",
+        "monthly_free_credits",
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Plan | None = None) -> bool:
+        return obj is None or obj.name != Plan.FREE

@@ -7,3 +7,10 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The job layer asks for an owner's concurrent-job limit; the plan says it.
+        from accounts.plans import plan_concurrent_jobs
+        from jobs.admission import job_limit_provider_register
+
+        job_limit_provider_register(plan_concurrent_jobs)

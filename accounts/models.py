@@ -1,4 +1,4 @@
-"""Users keyed by email, and the API keys integrators authenticate with."""
+"""Users keyed by email, their plans, and the API keys integrators authenticate with."""
 
 from __future__ import annotations
 
@@ -33,12 +33,39 @@ class Theme(models.TextChoices):
     DARK = "dark", "Dark"
 
 
+class Plan(models.Model):
+    """What a user may use: API request budgets, concurrent jobs, monthly free credits.
+
+    Edited by staff. A user without a plan is on the plan named `free` (accounts.selectors).
+    """
+
+    FREE = "free"
+
+    name = models.SlugField(max_length=40, unique=True)
+    requests_per_minute = models.PositiveIntegerField()
+    requests_per_day = models.PositiveIntegerField()
+    concurrent_jobs = models.PositiveIntegerField()
+    # Empty: the deployment's PHONOGLYPH_MONTHLY_FREE_CREDITS.
+    monthly_free_credits = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("requests_per_minute", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+
+    # Empty: the `free` plan.
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

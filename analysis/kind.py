@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 from analysis.models import AnalysisJob
 from analysis.results import analysis_result_store
@@ -139,6 +140,7 @@ ANALYSIS_KIND: JobKind[AnalysisJob, AnalysisResult] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
+    resource_path=lambda job: reverse("api:analysis-detail", kwargs={"job_id": job.pk}),
 )
 
 

@@ -36,6 +36,7 @@ from billing.models import (
     Transfer,
     TransferKind,
 )
+from billing.notices import credits_low_check
 from core.api.exceptions import DomainError
 from telemetry.reporting import CreditMovement, ProductEvent, emit_event, observe_credits
 
@@ -195,6 +196,8 @@ def after_commit(
     def report() -> None:
         if movement is not None:
             observe_credits(movement, amount)
+        if user_id is not None:
+            credits_low_check(user_id=user_id)
         if event is not None:
             emit_event(
                 event, user_id=user_id, properties={"amount": amount, "feature": feature or None}

@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import plan_for_user
 from billing.errors import (
     AdjustmentRefused,
     InsufficientCredits,
@@ -196,7 +196,7 @@ def credits_grant_monthly(*, user: User, now: datetime | None = None) -> Transfe
     The credits expire at the end of the next month. Returns the grant transfer (the first
     one when the month was already granted), or None when the free tier is set to zero.
     """
-    amount = int(settings.PHONOGLYPH_MONTHLY_FREE_CREDITS)
+    amount = plan_for_user(user=user).monthly_free_credits
     if amount <= 0:
         return None
     moment = (now or timezone.now()).astimezone(UTC)
@@ -206,12 +206,13 @@ def credits_grant_monthly(*, user: User, now: datetime | None = None) -> Transfe
 
 def credits_grant_monthly_all(*, now: datetime | None = None) -> int:
     """Grant the monthly free credits to every active user; return how many were new."""
-    amount = int(settings.PHONOGLYPH_MONTHLY_FREE_CREDITS)
-    if amount <= 0:
-        return 0
     moment = (now or timezone.now()).astimezone(UTC)
     granted = 0
-    for user in list(User.objects.filter(is_active=True).order_by("pk")):
+    for user in list(User.objects.filter(is_active=True).select_related("plan").order_by("pk")):
+        # Each user's plan says how many; a plan of zero grants nothing.
+        amount = plan_for_user(user=user).monthly_free_credits
+        if amount <= 0:
+            continue
         _, created = _grant_month(user=user, amount=amount, moment=moment)
         granted += int(created)
     return granted

@@ -101,3 +101,16 @@ class RatelimitedMiddleware:
         if isinstance(exception, Ratelimited):
             return ratelimited_view(request, exception)
         return None
+
+
+class RateLimitHeadersMiddleware:
+    """Copy the rate-limit fields the API throttle computed onto the response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        for name, value in getattr(request, "rate_limit_headers", {}).items():
+            response[name] = value
+        return response

@@ -106,6 +106,8 @@ class JobKind(Generic[J, R]):
     claim_related: tuple[str, ...] = ()
     # Transient failures of what this kind depends on, beyond TRANSIENT_ERRORS.
     extra_transient_errors: tuple[type[Exception], ...] = ()
+    # Where the owner reads a job over the API, for the listeners of job outcomes.
+    resource_path: Callable[[J], str] | None = None
 
     @property
     def transient_errors(self) -> tuple[type[Exception], ...]:

@@ -13,15 +13,18 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from jobs.admission import TooManyJobs, job_limit_for
 from jobs.errors import JobNoLongerRunning
-from jobs.kinds import J, JobKind, Outcome
+from jobs.kinds import J, JobKind, Outcome, job_kinds
 from jobs.models import Job, JobStatus
+from jobs.outcomes import JobOutcome, job_outcome_announce
 from telemetry.reporting import ProductEvent, emit_event
 
 logger = logging.getLogger(__name__)
@@ -55,14 +58,38 @@ def job_create(*, kind: JobKind[J, Any], owner: AbstractBaseUser, fields: dict[s
             )
             job_usage_record_free(kind=kind, job=job)
         job_emit(kind, job, kind.events.completed, processing_seconds=0.0, reused=True)
+        _announce(kind, job, "succeeded", reused=True)
         return job
 
     with transaction.atomic():
+        _admit(owner)
         job = kind.model._default_manager.create(owner=owner, **fields)
         _reserve(kind, job)
         transaction.on_commit(lambda: job_enqueue(kind=kind, job=job))
     job_emit(kind, job, kind.events.started)
     return job
+
+
+def _admit(owner: AbstractBaseUser) -> None:
+    """Refuse with TooManyJobs when `owner` already has their limit of active jobs.
+
+    Assumes the transaction that creates the job. Locking the owner's row serialises one
+    owner's job creations: two racing creations cannot both count the same free slot.
+    """
+    limit = job_limit_for(owner)
+    if limit is None:
+        return
+    get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).exists()
+    active = sum(
+        kind.model._default_manager.filter(owner=owner, status__in=ACTIVE).count()
+        for kind in job_kinds()
+    )
+    if active >= limit:
+        raise TooManyJobs(
+            f"You already have {active} jobs queued or running; your plan allows {limit} at "
+            "once. Start more when one has finished.",
+            extra={"limit": limit, "active": active},
+        )
 
 
 def _reserve(kind: JobKind[J, Any], job: J) -> None:
@@ -158,6 +185,7 @@ def job_succeed(*, kind: JobKind[J, Any], job: J, fields: dict[str, Any], second
             )
     _observe(kind, job, seconds, "succeeded")
     job_emit(kind, job, kind.events.completed, processing_seconds=round(seconds, 3), reused=False)
+    _announce(kind, job, "succeeded")
 
 
 def job_fail(
@@ -186,6 +214,7 @@ def job_fail(
         job_credits_release(kind=kind, job=job)
     _observe(kind, job, elapsed or 0.0, "failed")
     job_emit(kind, job, kind.events.failed, code=code, processing_seconds=elapsed)
+    _announce(kind, job, "failed", error_code=code)
     return True
 
 
@@ -216,6 +245,7 @@ def job_cancel(*, kind: JobKind[J, Any], job: J) -> bool:
         job_credits_release(kind=kind, job=job)
     _observe(kind, job, _elapsed(job, timezone.now()) or 0.0, "cancelled")
     job_emit(kind, job, kind.events.cancelled)
+    _announce(kind, job, "cancelled")
     return True
 
 
@@ -249,6 +279,28 @@ def _elapsed(job: Job, now: datetime) -> float | None:
 
 def _observe(kind: JobKind[J, Any], job: J, seconds: float, outcome: Outcome) -> None:
     kind.observe(seconds, kind.subject(job).audio_seconds, outcome)
+
+
+def _announce(
+    kind: JobKind[J, Any],
+    job: J,
+    outcome: Outcome,
+    *,
+    error_code: str | None = None,
+    reused: bool = False,
+) -> None:
+    job_outcome_announce(
+        JobOutcome(
+            kind=kind.name,
+            job_id=job.pk,
+            owner_id=job.owner_id,
+            outcome=outcome,
+            finished_at=timezone.now(),
+            resource_path=kind.resource_path(job) if kind.resource_path is not None else None,
+            error_code=error_code,
+            reused=reused,
+        )
+    )
 
 
 def job_emit(

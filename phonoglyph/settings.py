@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "media",
     "analysis",
     "billing",
+    "webhooks",
     "monitoring",
 ]
 
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RatelimitedMiddleware",
+    "core.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "phonoglyph.urls"
@@ -209,9 +211,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.throttling.PlanRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
@@ -267,6 +270,19 @@ PHONOGLYPH_PASSWORD_RESETS_PER_EMAIL_PER_HOUR: int = env.int(
 # Lock files shared by the processes of one host (the password-hashing slots).
 PHONOGLYPH_LOCK_DIR: str = env.str("PHONOGLYPH_LOCK_DIR", default=str(VAR_DIR / "locks"))
 RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
+
+# API rate limits come from the caller's plan (accounts.Plan, edited by staff). These, when
+# set, override the `free` plan's budgets (requests per minute and per day, in cost units:
+# a read costs 1, a write 5, starting a job 10) and its concurrent jobs.
+PHONOGLYPH_FREE_REQUESTS_PER_MINUTE: int | None = env.int(
+    "PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", default=None
+)
+PHONOGLYPH_FREE_REQUESTS_PER_DAY: int | None = env.int(
+    "PHONOGLYPH_FREE_REQUESTS_PER_DAY", default=None
+)
+PHONOGLYPH_FREE_CONCURRENT_JOBS: int | None = env.int(
+    "PHONOGLYPH_FREE_CONCURRENT_JOBS", default=None
+)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)
@@ -428,6 +444,40 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "billing.tasks.ledger_reconcile",
             "schedule": 3600.0,
         },
+    }
+)
+
+# A user is told (webhook `credits.low`) when their available credits fall below this; 0: never.
+PHONOGLYPH_CREDITS_LOW_THRESHOLD: int = env.int("PHONOGLYPH_CREDITS_LOW_THRESHOLD", default=10)
+
+# Webhooks (Standard Webhooks v1)
+# The origin integrators reach this server at: resource URLs in webhook payloads start with it.
+PHONOGLYPH_PUBLIC_URL: str = env.str("PHONOGLYPH_PUBLIC_URL", default="http://localhost:8000")
+# Lets webhook URLs resolve to loopback and private addresses: development and tests only.
+PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = env.bool(
+    "PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+)
+PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS: float = env.float(
+    "PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS", default=10.0
+)
+PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES: int = env.int(
+    "PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024
+)
+PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS: int = env.int(
+    "PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS", default=5
+)
+PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS: int = env.int(
+    "PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS", default=24
+)
+PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS: float = env.float(
+    "PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5.0
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "webhooks-dispatch-due": {
+            "task": "webhooks.tasks.webhook_deliveries_dispatch",
+            "schedule": PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS,
+        }
     }
 )
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("welcome/", views.welcome, name="welcome"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("account/webhooks/", include("webhooks.urls")),
     path("account/", include("accounts.urls")),
     path("media/", include("media.urls")),
     path("analyses/", include("analysis.urls")),

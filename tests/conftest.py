@@ -53,7 +53,10 @@ def rabbitmq_url() -> str:
 def _clear_cache() -> None:
     from django.core.cache import cache
 
+    from core.ratelimit import rate_limit_reset_local
+
     cache.clear()
+    rate_limit_reset_local()
 
 
 @pytest.fixture

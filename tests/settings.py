@@ -14,6 +14,10 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # A test user holds exactly the credits its test grants. Billing grants the sign-up bonus when
 # it opens an account, so the tests about the bonus switch it on themselves.
 os.environ.setdefault("PHONOGLYPH_SIGNUP_BONUS_CREDITS", "0")
+# Budgets no ordinary test reaches; the rate-limit tests give their users plans of their own.
+os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", "1000000")
+os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_DAY", "1000000")
+os.environ.setdefault("PHONOGLYPH_FREE_CONCURRENT_JOBS", "1000")
 
 from phonoglyph.settings import *  # noqa: F403
 

@@ -3,16 +3,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import AnalysisJob
 from engine.features import FEATURES
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(FEATURES)},
+        "maxItems": 2 * len(FEATURES),
+    }
+)
+class FeatureListField(serializers.ListField):
+    """The schema names the features; the service checks them (see AnalysisCreateSerializer)."""
+
+
 class AnalysisCreateSerializer(serializers.Serializer[Any]):
     media = serializers.IntegerField(min_value=1)
     # Names are checked by the service so an unknown one gets the list of allowed features.
-    features = serializers.ListField(
+    features = FeatureListField(
         child=serializers.CharField(max_length=32),
         required=False,
         allow_empty=True,

@@ -35,6 +35,8 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
     """List the caller's analyses (newest first), or start one on an uploaded file."""
 
     serializer_class = AnalysisJobSerializer
+    # Starting a job costs more of the caller's request budget (accounts.api.throttling).
+    rate_limit_costs = {"POST": 10}
 
     def get_queryset(self) -> Any:
         return analysis_job_list_for_user(user=request_user(self.request))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -54,9 +55,13 @@ class UsageApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "from", str, description="First day, YYYY-MM-DD (default: 29 days before today)."
+                "from",
+                OpenApiTypes.DATE,
+                description="First day, YYYY-MM-DD (default: 29 days before today).",
             ),
-            OpenApiParameter("to", str, description="Last day, YYYY-MM-DD (default: today)."),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last day, YYYY-MM-DD (default: today)."
+            ),
             OpenApiParameter("feature", str, enum=["analysis", "stem_separation", "storage"]),
         ],
         responses=UsageReportSerializer,

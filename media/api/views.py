@@ -52,7 +52,21 @@ class MediaListCreateApi(generics.ListAPIView[MediaFile]):
         return media_list_for_user(user=request_user(self.request))
 
     @extend_schema(
-        request={"multipart/form-data": MediaUploadSerializer},
+        # Only the file part: other parts are not read, and a malformed one can hide the file.
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": MediaUploadSerializer().fields["file"].help_text,
+                    }
+                },
+                "required": ["file"],
+                "additionalProperties": False,
+            }
+        },
         responses={
             201: MediaFileSerializer,
             400: PROBLEM,

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("analysis.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]

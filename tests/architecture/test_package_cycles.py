@@ -11,6 +11,7 @@ import pytest
 PACKAGES = (
     "phonoglyph",
     "monitoring",
+    "webhooks",
     "accounts",
     "media",
     "analysis",
