@@ -12,6 +12,7 @@ that process, which is all there is.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -20,6 +21,12 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# A rate-limit check must not hold a request for long when Redis stops answering.
+REDIS_TIMEOUT_SECONDS = 1.0
+REDIS_RETRY_SECONDS = 5.0
 
 # KEYS: one per policy. ARGV: cost, then quota and window (seconds) per policy.
 # The theoretical arrival time (TAT) of a key is when its bucket would be full again;
@@ -108,17 +115,23 @@ def _decision(
 def _redis_script(url: str) -> Any:
     import redis
 
-    return redis.Redis.from_url(url).register_script(_LUA)
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_TIMEOUT_SECONDS, socket_timeout=REDIS_TIMEOUT_SECONDS
+    ).register_script(_LUA)
 
 
 _lock = threading.Lock()
 _local: dict[str, float] = {}
+# Until this monotonic time Redis is taken as down and each process counts on its own.
+_redis_down_until = 0.0
 
 
 def rate_limit_reset_local() -> None:
-    """Forget the in-process counts (tests; the Redis counts expire by themselves)."""
+    """Forget the in-process counts and any Redis outage (tests; Redis counts expire)."""
+    global _redis_down_until
     with _lock:
         _local.clear()
+        _redis_down_until = 0.0
 
 
 def _consume_local(keys: list[str], policies: tuple[Policy, ...], cost: int) -> Decision:
@@ -143,15 +156,25 @@ def _consume_local(keys: list[str], policies: tuple[Policy, ...], cost: int) -> 
 def rate_limit_consume(*, subject: str, policies: tuple[Policy, ...], cost: int) -> Decision:
     """Spend `cost` units of `subject` on every policy, or none when any would go over.
 
-    Raises redis.RedisError when Redis is configured but unreachable.
+    When Redis is configured but unreachable, each process counts on its own for
+    REDIS_RETRY_SECONDS before trying Redis again: the limits stay bounded (by the number of
+    processes) and the API keeps answering rather than failing every request.
     """
+    global _redis_down_until
     keys = [f"ratelimit:{subject}:{policy.name}" for policy in policies]
-    if not settings.REDIS_URL:
+    if not settings.REDIS_URL or time.monotonic() < _redis_down_until:
         return _consume_local(keys, policies, cost)
+    import redis
+
     args: list[int] = [cost]
     for policy in policies:
         args += [policy.quota, policy.window]
-    result = _redis_script(settings.REDIS_URL)(keys=keys, args=args)
+    try:
+        result = _redis_script(settings.REDIS_URL)(keys=keys, args=args)
+    except redis.RedisError as error:
+        logger.warning("rate limits counted in-process: Redis is unreachable (%s)", error)
+        _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        return _consume_local(keys, policies, cost)
     violated, retry = int(result[0]), float(result[1])
     return _decision(policies, violated, retry, [float(value) for value in result[2:]])
 
