@@ -14,12 +14,12 @@ from engine.decode import ffmpeg_executable
 from engine.errors import EngineError
 from engine.stems import STEM_NAMES, SeparationResult, separate
 from tests.engine.engine_signals import encode
-from tests.engine.stem_signals import SR, Backing, backing, rms, sdr
+from tests.engine.stem_signals import F32, SR, Backing, backing, rms, sdr
 
 WEIGHTS = Path(__file__).resolve().parents[2] / "var" / "models" / "spleeter-2stems"
 
 
-def read_audio(path: str | Path) -> np.ndarray:
+def read_audio(path: str | Path) -> F32:
     """Decode a file with the bundled ffmpeg into (frames, channels) float32 at 44.1 kHz."""
     decoded = subprocess.run(
         [ffmpeg_executable(), "-v", "error", "-i", str(path), "-f", "f32le", "-"],
@@ -41,7 +41,7 @@ def weights() -> Path:
 
 
 class Mix:
-    def __init__(self, voice: np.ndarray, parts: Backing) -> None:
+    def __init__(self, voice: F32, parts: Backing) -> None:
         n = min(len(voice), len(parts.chords))
         self.voice = np.stack([voice[:n], voice[:n]], axis=1)
         self.voice *= rms(parts.total[:n]) / rms(self.voice)
@@ -61,9 +61,7 @@ def mix(real_data: Path, workdir: Path) -> Mix:
 
 
 @pytest.fixture(scope="module")
-def separated(
-    mix: Mix, workdir: Path, weights: Path
-) -> tuple[SeparationResult, dict[str, np.ndarray]]:
+def separated(mix: Mix, workdir: Path, weights: Path) -> tuple[SeparationResult, dict[str, F32]]:
     source = encode(mix.mix, workdir / "mix.flac")
     result = separate(source, workdir / "stereo", weights_dir=weights)
     return result, {stem.name: read_audio(stem.path) for stem in result.stems}
