@@ -15,6 +15,7 @@ PACKAGES = (
     "media",
     "analysis",
     "billing",
+    "stems",
     "jobs",
     "telemetry",
     "core",

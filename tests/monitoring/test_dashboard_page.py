@@ -73,7 +73,7 @@ def test_dashboard_shows_checks_alerts_queues_failures_and_charts(staff_client, 
     assert page.count('class="pg-bar"') == 24
     assert re.search(r'<polyline class="pg-line pg-p50" points="[\d. ,]+"', page)
     assert '<meta http-equiv="refresh" content="30">' in page
-    assert "Stem separation: not available" in page
+    assert "Stem separation: 0 finished" in page
 
 
 def test_dashboard_has_no_inline_script_or_style(staff_client, firing):
