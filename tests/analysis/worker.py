@@ -20,7 +20,9 @@ READY_TIMEOUT_SECONDS = 60.0
 class Worker:
     """`celery -A phonoglyph worker` in its own process group, logging to a file."""
 
-    def __init__(self, name: str, log_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, log_dir: Path, env: dict[str, str], *, queues: str = "analysis,celery"
+    ) -> None:
         self.name = name
         self.log = log_dir / f"{name}.log"
         self.process = subprocess.Popen(
@@ -32,7 +34,7 @@ class Worker:
                 "phonoglyph",
                 "worker",
                 "-Q",
-                "analysis,celery",
+                queues,
                 "--pool=prefork",
                 "--concurrency=1",
                 "-n",
