@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from accounts.api.authentication import request_user
 from analysis.api.serializers import AnalysisJobSerializer
 from core.api.idempotency import idempotent
-from media.storage import storage_download_response
+from stems.api.ranges import ranged_download_response
 from stems.api.serializers import StemSeparationCreateSerializer, StemSeparationJobSerializer
 from stems.models import StemSeparationJob
 from stems.results import FLAC_CONTENT_TYPE
@@ -71,14 +71,18 @@ class StemSeparationCancelApi(APIView):
 
 
 class StemDownloadApi(APIView):
-    """One stem as FLAC, for its owner only (a presigned redirect on S3)."""
+    """One stem as FLAC, for its owner only; byte ranges on local disk, a presigned redirect on
+    S3."""
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="FLAC")})
     def get(self, request: Request, job_id: int, stem: str) -> HttpResponseBase:
         job, entry = stem_get_for_user(user=request_user(request), job_id=job_id, stem=stem)
         base = job.media.display_name.rsplit(".", 1)[0]
-        return storage_download_response(
-            key=entry["key"], filename=f"{base} ({stem}).flac", content_type=FLAC_CONTENT_TYPE
+        return ranged_download_response(
+            key=entry["key"],
+            filename=f"{base} ({stem}).flac",
+            content_type=FLAC_CONTENT_TYPE,
+            range_header=request.headers.get("Range", ""),
         )
 
 

@@ -88,7 +88,14 @@ def test_only_the_owner_downloads_a_stem(
     response = api_client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/flac"
-    assert b"".join(response.streaming_content)[:4] == b"fLaC"  # type: ignore[attr-defined]
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert body[:4] == b"fLaC"
+    assert response["Accept-Ranges"] == "bytes"
+    part = api_client.get(url, HTTP_RANGE="bytes=4-9")
+    assert part.status_code == 206
+    assert part["Content-Range"] == f"bytes 4-9/{len(body)}"
+    assert b"".join(part.streaming_content) == body[4:10]  # type: ignore[attr-defined]
+    assert api_client.get(url, HTTP_RANGE=f"bytes={len(body)}-").status_code == 416
     assert _client(other_user).get(url).status_code == 404
     assert APIClient().get(url).status_code in (401, 403)
     assert api_client.get(f"{URL}{separated['id']}/kazoo.flac").status_code == 404
