@@ -171,6 +171,7 @@ class _FlacWriter:
     """
 
     def __init__(self, path: Path, channels: int) -> None:
+        self.name = path.stem
         self.path = path
         self.partial = path.with_name(path.name + ".part")
         self.peak = 0.0
@@ -212,13 +213,17 @@ class _FlacWriter:
         try:
             self.proc.stdin.write(np.ascontiguousarray(samples, dtype="<f4").tobytes())
         except BrokenPipeError as error:
-            raise EngineError("engine_crash", "The stem encoder stopped unexpectedly.") from error
+            raise EngineError(
+                "engine_crash", f"The {self.name} stem's encoder stopped unexpectedly."
+            ) from error
 
     def finish(self) -> None:
         _, stderr = self.proc.communicate()
         if self.proc.returncode != 0:
             detail = stderr.decode("utf-8", errors="replace").strip()[-200:]
-            raise EngineError("engine_crash", f"A stem could not be encoded ({detail}).")
+            raise EngineError(
+                "engine_crash", f"The {self.name} stem could not be encoded ({detail})."
+            )
 
     def abort(self) -> None:
         if self.proc.poll() is None:
@@ -326,6 +331,7 @@ def separate(
         )
         if written == 0:
             raise EngineError("undecodable_audio", "The file holds no decodable audio.")
+        report("encoding", 99)
         for writer in writers.values():
             writer.finish()
     except BaseException:
