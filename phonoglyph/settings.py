@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "LICENSE": {"name": "AGPL-3.0-or-later"},
+    # Every job kind shares one set of states; one name keeps the schema's enums apart.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
 }
 
 # Login throttling: failed log-ins allowed per IP+email within one minute.
