@@ -381,7 +381,7 @@ def _separate_stream(
         other = window[:end] - vocals - drums - bass
         for name, stem in zip(STEM_NAMES, (vocals, drums, bass, other), strict=True):
             writers[name].write(stem.mean(axis=1, keepdims=True) if mono else stem)
-        carried = None if last else tuple(part[end:] for part in parts)  # type: ignore[assignment]
+        carried = None if last else (parts[0][end:], parts[1][end:], parts[2][end:])
         written += end
         report(written)
     return written
