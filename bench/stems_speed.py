@@ -7,7 +7,7 @@ seconds (the child's own plus its ffmpeg decoder and encoders). Peak RSS is the 
 (ru_maxrss). Beside it, librosa's median-filtering HPSS (librosa.decompose.hpss on a 2048-point
 STFT of each channel, loaded whole as librosa does) runs on the same files.
 
-    .venv/bin/python bench/stems_speed.py [--minutes 1 5 30] [--skip-librosa]
+    .venv/bin/python bench/stems_speed.py [--minutes 1 5 30] [--librosa-max-minutes 5]
 
 Needs the converted weights (scripts/convert-stem-weights) and, for the comparison, librosa
 (`pip install -e '.[bench]'`).
@@ -115,7 +115,13 @@ def _measure(mode: str, path: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, nargs="+", default=[1, 5, 30])
-    parser.add_argument("--skip-librosa", action="store_true")
+    parser.add_argument(
+        "--librosa-max-minutes",
+        type=float,
+        default=5.0,
+        help="longest file to give librosa, which holds the whole file and its spectrograms "
+        "(about 0.5 GB per minute of stereo audio)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -131,7 +137,7 @@ def main() -> None:
         for minutes in args.minutes:
             path = Path(folder) / f"backing-{minutes:g}min.flac"
             _write_flac(path, minutes)
-            modes = ["engine"] if args.skip_librosa else ["engine", "librosa"]
+            modes = ["engine", "librosa"] if minutes <= args.librosa_max_minutes else ["engine"]
             for mode in modes:
                 got = _measure(mode, path)
                 rtf = got["audio_seconds"] / got["cpu"]
