@@ -9,7 +9,7 @@ from accounts.models import User
 from jobs.runner import job_run
 from stems.kind import STEM_SEPARATION_KIND
 from stems.models import StemSeparationJob
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.stems.conftest import backing_media, give_credits
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,15 @@ def test_the_results_page_offers_a_player_downloads_and_analysis_per_stem(
     analysed = client.post(f"/stems/{job.pk}/vocals/analyse/")
     assert analysed.status_code == 302
     assert analysed["Location"].startswith("/analyses/")
+
+
+def test_staff_see_separations_in_the_admin(user: User) -> None:
+    give_credits(user, 10)
+    client = _browser(user)
+    client.post("/stems/new/", {"media_id": backing_media(user).pk})
+    job = StemSeparationJob.objects.get(owner=user)
+    staff = _browser(UserFactory.create(is_staff=True, is_superuser=True))
+    listing = staff.get("/admin/stems/stemseparationjob/")
+    assert listing.status_code == 200
+    assert f"/admin/stems/stemseparationjob/{job.pk}/change/" in listing.content.decode()
+    assert staff.get("/admin/stems/stemseparationjob/add/").status_code == 403
