@@ -12,6 +12,7 @@ COPY accounts/ accounts/
 COPY media/ media/
 COPY analysis/ analysis/
 COPY billing/ billing/
+COPY stems/ stems/
 COPY monitoring/ monitoring/
 COPY core/ core/
 COPY telemetry/ telemetry/

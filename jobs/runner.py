@@ -51,6 +51,11 @@ class JobProgress:
         self.last_write = 0.0
         self.last: tuple[str, int] = ("", -1)
 
+    @property
+    def stage(self) -> str:
+        """The last stage the work reported ("" before its first report)."""
+        return self.last[0]
+
     def __call__(self, stage: str, percent: int) -> None:
         now = time.monotonic()
         if (stage, percent) == self.last:
@@ -117,23 +122,26 @@ def job_run(*, kind: JobKind[J, Any], job_id: int, worker_host: str | None = Non
     heartbeat.start()
     started = time.monotonic()
     messages = kind.failure_messages
+    progress = JobProgress(kind, job)
     try:
         # In a traced run each stage (decode, rhythm, tonal, ..., store) becomes a span.
-        with stage_spans(JobProgress(kind, job)) as progress:
-            outcome = kind.run(job, progress)
-            progress("storing", 99)
+        with stage_spans(progress) as traced_progress:
+            outcome = kind.run(job, traced_progress)
+            traced_progress("storing", 99)
             fields = kind.store(job, outcome)
         job_succeed(kind=kind, job=job, fields=fields, seconds=time.monotonic() - started)
     except JobNoLongerRunning:
         logger.info("%s job %s left running while it ran; result dropped", kind.name, job.pk)
     except JobRefused as refusal:
         if refusal.report:
-            _fail_after_error(kind, job, refusal.__cause__ or refusal, code=refusal.code)
+            _fail_after_error(
+                kind, job, refusal.__cause__ or refusal, code=refusal.code, stage=progress.stage
+            )
         job_fail(
             kind=kind, job=job, code=refusal.code, message=refusal.message, attempt=job.attempts
         )
     except SoftTimeLimitExceeded as error:
-        _fail_after_error(kind, job, error, code="timeout")
+        _fail_after_error(kind, job, error, code="timeout", stage=progress.stage)
         job_fail(
             kind=kind, job=job, code="timeout", message=messages["timeout"], attempt=job.attempts
         )
@@ -142,7 +150,7 @@ def job_run(*, kind: JobKind[J, Any], job_id: int, worker_host: str | None = Non
         raise
     except Exception as error:
         logger.exception("%s job %s crashed", kind.name, job.pk)
-        _fail_after_error(kind, job, error, code="engine_crash")
+        _fail_after_error(kind, job, error, code="engine_crash", stage=progress.stage)
         job_fail(
             kind=kind,
             job=job,
@@ -179,8 +187,10 @@ def _requeue(kind: JobKind[J, Any], job: J) -> None:
         logger.warning("%s job %s could not be requeued; the sweep will end it", kind.name, job.pk)
 
 
-def _fail_after_error(kind: JobKind[J, Any], job: J, error: BaseException, *, code: str) -> None:
-    """Report an error that ends a run (the caller then fails the job)."""
+def _fail_after_error(
+    kind: JobKind[J, Any], job: J, error: BaseException, *, code: str, stage: str
+) -> None:
+    """Report an error that ends a run, with the stage it reached (the caller fails the job)."""
     subject = kind.subject(job)
     capture_processing_error(
         error,
@@ -188,5 +198,5 @@ def _fail_after_error(kind: JobKind[J, Any], job: J, error: BaseException, *, co
         user_id=job.owner_id,
         media_id=subject.media_id,
         job_id=job.pk,
-        metadata={"code": code, "audio_seconds": subject.audio_seconds},
+        metadata={"code": code, "stage": stage, "audio_seconds": subject.audio_seconds},
     )

@@ -388,10 +388,23 @@ def check_analysis(window: timedelta = DEFAULT_PIPELINE_WINDOW) -> CheckResult:
 def check_stem_separation(window: timedelta = DEFAULT_PIPELINE_WINDOW) -> CheckResult:
     probe = _Probe("stem_separation")
     now = probe.checked_at
-    stats = selectors.processing_stats(service="stem_separation", since=now - window, until=now)
-    return probe.result(
-        healthy=True, metrics={"window_seconds": int(window.total_seconds()), **stats.as_dict()}
-    )
+    try:
+        stats = selectors.processing_stats(service="stem_separation", since=now - window, until=now)
+        backlog = selectors.stem_separation_backlog(now=now)
+    except Exception as error:
+        return probe.result(healthy=False, metrics={}, error=_describe(error))
+    metrics: dict[str, Any] = {
+        "window_seconds": int(window.total_seconds()),
+        **stats.as_dict(),
+        "oldest_queued_age_seconds": backlog.oldest_queued_age_seconds,
+        "queued": backlog.queued,
+        "running": backlog.running,
+        "stuck_running": backlog.stuck_running,
+    }
+    problems = []
+    if backlog.stuck_running:
+        problems.append(f"{backlog.stuck_running} separation(s) running past their time limit")
+    return probe.result(healthy=not problems, metrics=metrics, error="; ".join(problems))
 
 
 def check_ledger() -> CheckResult:

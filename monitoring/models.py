@@ -32,6 +32,18 @@ class Metric(models.TextChoices):
         "analysis_jobs_over_time_limit",
         "Analysis jobs running past their time limit",
     )
+    STEM_SEPARATION_MEAN_PROCESSING_SECONDS = (
+        "stem_separation_mean_processing_seconds",
+        "Stem separation mean processing time (s)",
+    )
+    STEM_SEPARATION_FAILURE_RATE = (
+        "stem_separation_failure_rate",
+        "Stem separation failure rate (%)",
+    )
+    STEM_SEPARATION_JOBS_OVER_TIME_LIMIT = (
+        "stem_separation_jobs_over_time_limit",
+        "Stem separations running past their time limit",
+    )
     STORAGE_FAILING = "storage_failing", "Storage check failing (1 = failing)"
     DATABASE_FAILING = "database_failing", "Database check failing (1 = failing)"
     CACHE_FAILING = "cache_failing", "Cache check failing (1 = failing)"

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from analysis.selectors import (
     AnalysisBacklog,
     AnalysisJobStats,
+    AnalysisJobStatsBucket,
     analysis_job_backlog,
     analysis_job_failures_by_code,
     analysis_job_stats,
@@ -23,10 +24,17 @@ from analysis.selectors import (
 )
 from billing.selectors import ReconciliationReport, ledger_reconcile, usage_credits_by_feature
 from monitoring.models import ACTIVE_STATES, Alert, AlertState
+from stems.selectors import (
+    StemSeparationBacklog,
+    StemSeparationStats,
+    StemSeparationStatsBucket,
+    stem_separation_job_backlog,
+    stem_separation_job_stats,
+    stem_separation_job_stats_timeline,
+)
 
 Service = Literal["analysis", "stem_separation"]
 SERVICES: tuple[Service, ...] = ("analysis", "stem_separation")
-STEM_SEPARATION_UNAVAILABLE = "stem separation is not part of this deployment yet"
 
 
 @dataclass(frozen=True)
@@ -55,26 +63,9 @@ class ProcessingStats:
         return asdict(self)
 
 
-def _unavailable(service: Service, reason: str) -> ProcessingStats:
-    return ProcessingStats(
-        service=service,
-        available=False,
-        total_operations=0,
-        succeeded=0,
-        failed=0,
-        cancelled=0,
-        success_rate=None,
-        failure_rate=None,
-        mean_seconds=None,
-        p50_seconds=None,
-        p95_seconds=None,
-        p99_seconds=None,
-        throughput_per_hour=0.0,
-        reason=reason,
-    )
-
-
-def _from_job_stats(service: Service, stats: AnalysisJobStats) -> ProcessingStats:
+def _from_job_stats(
+    service: Service, stats: AnalysisJobStats | StemSeparationStats
+) -> ProcessingStats:
     return ProcessingStats(
         service=service,
         available=True,
@@ -95,7 +86,7 @@ def _from_job_stats(service: Service, stats: AnalysisJobStats) -> ProcessingStat
 def processing_stats(*, service: Service, since: datetime, until: datetime) -> ProcessingStats:
     """Operations of `service` that finished in [since, until)."""
     if service == "stem_separation":
-        return _unavailable(service, STEM_SEPARATION_UNAVAILABLE)
+        return _from_job_stats(service, stem_separation_job_stats(since=since, until=until))
     return _from_job_stats(service, analysis_job_stats(since=since, until=until))
 
 
@@ -119,8 +110,11 @@ def processing_timeline(
     *, service: Service, since: datetime, until: datetime, bucket: timedelta
 ) -> list[TimelineBucket]:
     """Finished operations bucketed by finish time, oldest first (empty buckets included)."""
-    if service == "stem_separation":
-        return []
+    points: Sequence[AnalysisJobStatsBucket | StemSeparationStatsBucket] = (
+        stem_separation_job_stats_timeline(since=since, until=until, bucket=bucket)
+        if service == "stem_separation"
+        else analysis_job_stats_timeline(since=since, until=until, bucket=bucket)
+    )
     return [
         TimelineBucket(
             start=point.start,
@@ -131,13 +125,18 @@ def processing_timeline(
             p95_seconds=point.stats.p95_seconds,
             mean_seconds=point.stats.mean_seconds,
         )
-        for point in analysis_job_stats_timeline(since=since, until=until, bucket=bucket)
+        for point in points
     ]
 
 
 def analysis_backlog(*, now: datetime) -> AnalysisBacklog:
     """Jobs waiting and running now, and those running past their hard time limit."""
     return analysis_job_backlog(now=now)
+
+
+def stem_separation_backlog(*, now: datetime) -> StemSeparationBacklog:
+    """Separations waiting and running now, and those running past their hard time limit."""
+    return stem_separation_job_backlog(now=now)
 
 
 def failures_by_code(*, since: datetime) -> list[dict[str, Any]]:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "media",
     "analysis",
     "billing",
+    "stems",
     "webhooks",
     "monitoring",
 ]
@@ -240,6 +241,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "LICENSE": {"name": "AGPL-3.0-or-later"},
+    # Every job kind shares one set of states; one name keeps the schema's enums apart.
+    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
 }
 
 # Abuse limits (accounts/limits.py). Log-in: failures per IP+email a minute, attempts per IP a
@@ -379,9 +382,31 @@ ANALYSIS_LONGEST_HARD_TIME_LIMIT = int(
     + ANALYSIS_TIME_LIMIT_PER_AUDIO_SECOND * ANALYSIS_MAX_AUDIO_SECONDS
     + ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS
 )
+# Stem separation (stems/): the same job clock as analysis unless set apart.
+STEMS_WEIGHTS_DIR: str = env.str(
+    "STEMS_WEIGHTS_DIR", default=str(BASE_DIR / "var" / "models" / "spleeter-2stems")
+)
+STEMS_TIME_LIMIT_BASE_SECONDS: int = env.int("STEMS_TIME_LIMIT_BASE_SECONDS", default=60)
+STEMS_TIME_LIMIT_PER_AUDIO_SECOND: float = env.float(
+    "STEMS_TIME_LIMIT_PER_AUDIO_SECOND", default=1.0
+)
+STEMS_MAX_AUDIO_SECONDS: int = env.int(
+    "STEMS_MAX_AUDIO_SECONDS", default=ANALYSIS_MAX_AUDIO_SECONDS
+)
+STEMS_TASK_MAX_RETRIES: int = env.int("STEMS_TASK_MAX_RETRIES", default=ANALYSIS_TASK_MAX_RETRIES)
+STEMS_SWEEP_INTERVAL_SECONDS: int = env.int(
+    "STEMS_SWEEP_INTERVAL_SECONDS", default=ANALYSIS_SWEEP_INTERVAL_SECONDS
+)
+STEMS_LONGEST_HARD_TIME_LIMIT = int(
+    STEMS_TIME_LIMIT_BASE_SECONDS
+    + STEMS_TIME_LIMIT_PER_AUDIO_SECOND * STEMS_MAX_AUDIO_SECONDS
+    + ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS
+)
 CELERY_TASK_ROUTES = {
     "analysis.tasks.analysis_job_run": {"queue": "analysis"},
     "analysis.tasks.analysis_jobs_sweep": {"queue": "celery"},
+    "stems.tasks.stem_separation_job_run": {"queue": "stems"},
+    "stems.tasks.stem_separation_jobs_sweep": {"queue": "celery"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -391,14 +416,20 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # Redis redelivers an unacknowledged task after visibility_timeout, even one still running:
     # keep it above the longest hard limit and let the sweep, not redelivery, rescue jobs of
     # dead workers.
-    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = ANALYSIS_LONGEST_HARD_TIME_LIMIT + 3600
+    CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = (
+        max(ANALYSIS_LONGEST_HARD_TIME_LIMIT, STEMS_LONGEST_HARD_TIME_LIMIT) + 3600
+    )
 # Through vars() because the billing section below defines the dict and keeps what is there.
 vars().setdefault("CELERY_BEAT_SCHEDULE", {}).update(
     {
         "analysis-jobs-sweep": {
             "task": "analysis.tasks.analysis_jobs_sweep",
             "schedule": float(ANALYSIS_SWEEP_INTERVAL_SECONDS),
-        }
+        },
+        "stem-separation-jobs-sweep": {
+            "task": "stems.tasks.stem_separation_jobs_sweep",
+            "schedule": float(STEMS_SWEEP_INTERVAL_SECONDS),
+        },
     }
 )
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("media/", include("media.urls")),
     path("analyses/", include("analysis.urls")),
+    path("stems/", include("stems.urls")),
     path("credits/", include("billing.urls")),
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),

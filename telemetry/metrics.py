@@ -52,6 +52,13 @@ ANALYSIS_AUDIO_DURATION = Histogram(
     buckets=AUDIO_BUCKETS,
 )
 
+STEM_SEPARATION_PROCESSING_DURATION = Histogram(
+    "phonoglyph_stem_separation_processing_duration_seconds",
+    "Wall time spent separating one audio file into stems, by outcome.",
+    ["outcome"],
+    buckets=TASK_BUCKETS,
+)
+
 UPLOAD_REJECTIONS = Counter(
     "phonoglyph_upload_rejections_total", "Uploads refused, by rejection code.", ["code"]
 )

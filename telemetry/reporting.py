@@ -19,6 +19,7 @@ from telemetry.metrics import (
     ANALYSIS_AUDIO_DURATION,
     ANALYSIS_PROCESSING_DURATION,
     CREDITS_MOVED,
+    STEM_SEPARATION_PROCESSING_DURATION,
     UPLOAD_REJECTIONS,
 )
 
@@ -58,6 +59,13 @@ def observe_analysis(
     ANALYSIS_PROCESSING_DURATION.labels(outcome=outcome).observe(duration_seconds)
     if audio_seconds is not None:
         ANALYSIS_AUDIO_DURATION.labels(outcome=outcome).observe(audio_seconds)
+
+
+def observe_stem_separation(
+    duration_seconds: float, audio_seconds: float | None, outcome: AnalysisOutcome
+) -> None:
+    """Record one finished stem separation's processing wall time."""
+    STEM_SEPARATION_PROCESSING_DURATION.labels(outcome=outcome).observe(duration_seconds)
 
 
 def observe_alert_firing(severity: AlertSeverity, count: int) -> None:

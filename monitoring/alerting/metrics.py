@@ -15,6 +15,9 @@ METRIC_SERVICES: dict[str, str] = {  # keyed by Metric values
     Metric.ANALYSIS_FAILURE_RATE: "analysis",
     Metric.ANALYSIS_SUCCESS_RATE: "analysis",
     Metric.ANALYSIS_JOBS_OVER_TIME_LIMIT: "analysis",
+    Metric.STEM_SEPARATION_MEAN_PROCESSING_SECONDS: "stem_separation",
+    Metric.STEM_SEPARATION_FAILURE_RATE: "stem_separation",
+    Metric.STEM_SEPARATION_JOBS_OVER_TIME_LIMIT: "stem_separation",
     Metric.STORAGE_FAILING: "storage",
     Metric.DATABASE_FAILING: "database",
     Metric.CACHE_FAILING: "cache",
@@ -44,21 +47,23 @@ class MetricSource:
 
     now: datetime
     _checks: dict[str, CheckResult] = field(default_factory=dict)
-    _stats: dict[int, selectors.ProcessingStats] = field(default_factory=dict)
+    _stats: dict[tuple[str, int], selectors.ProcessingStats] = field(default_factory=dict)
 
     def check(self, name: str) -> CheckResult:
         if name not in self._checks:
             self._checks[name] = health.CHECKS[name]()
         return self._checks[name]
 
-    def stats(self, window_seconds: int) -> selectors.ProcessingStats:
-        if window_seconds not in self._stats:
-            self._stats[window_seconds] = selectors.processing_stats(
-                service="analysis",
+    def stats(
+        self, window_seconds: int, service: selectors.Service = "analysis"
+    ) -> selectors.ProcessingStats:
+        if (service, window_seconds) not in self._stats:
+            self._stats[(service, window_seconds)] = selectors.processing_stats(
+                service=service,
                 since=self.now - timedelta(seconds=window_seconds),
                 until=self.now,
             )
-        return self._stats[window_seconds]
+        return self._stats[(service, window_seconds)]
 
     def samples(self, rule: AlertRule) -> list[Sample] | None:
         """Current samples of the rule's metric; None when it could not be measured.
@@ -82,19 +87,27 @@ class MetricSource:
         if metric == Metric.WORKERS_ALIVE:
             result = self.check("workers")
             return [Sample({}, float(result.metrics.get("alive", 0)), result.error)]
-        if metric == Metric.ANALYSIS_JOBS_OVER_TIME_LIMIT:
-            result = self.check("analysis")
+        if metric in (
+            Metric.ANALYSIS_JOBS_OVER_TIME_LIMIT,
+            Metric.STEM_SEPARATION_JOBS_OVER_TIME_LIMIT,
+        ):
+            result = self.check(METRIC_SERVICES[metric])
             if "stuck_running" not in result.metrics:
                 return None
             return [Sample({}, float(result.metrics["stuck_running"]), result.error)]
         if metric == Metric.LEDGER_DRIFT:
             report = selectors.ledger_reconciliation()
             return [Sample({}, float(report.total_drift), "" if report.ok else "ledger drift")]
-        stats = self.stats(rule.window_seconds)
+        service: selectors.Service = (
+            "stem_separation" if METRIC_SERVICES[metric] == "stem_separation" else "analysis"
+        )
+        stats = self.stats(rule.window_seconds, service)
         value = {
             Metric.ANALYSIS_MEAN_PROCESSING_SECONDS: stats.mean_seconds,
             Metric.ANALYSIS_FAILURE_RATE: stats.failure_rate,
             Metric.ANALYSIS_SUCCESS_RATE: stats.success_rate,
+            Metric.STEM_SEPARATION_MEAN_PROCESSING_SECONDS: stats.mean_seconds,
+            Metric.STEM_SEPARATION_FAILURE_RATE: stats.failure_rate,
         }[Metric(metric)]
         if value is None:
             return []

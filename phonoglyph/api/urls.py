@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("media.api.urls")),
     path("", include("analysis.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("stems.api.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("webhooks.api.urls")),
 ]

@@ -16,6 +16,7 @@ PACKAGES = (
     "media",
     "analysis",
     "billing",
+    "stems",
     "jobs",
     "telemetry",
     "core",

@@ -76,7 +76,7 @@ def test_dashboard_shows_checks_alerts_queues_failures_and_charts(staff_client, 
     assert 'http-equiv="refresh"' not in page
     assert 'data-refresh-seconds="30"' in page
     assert 'aria-live="polite"' in page
-    assert "Stem separation: not available" in page
+    assert "Stem separation: 0 finished" in page
 
 
 def test_dashboard_has_no_inline_script_or_style(staff_client, firing):

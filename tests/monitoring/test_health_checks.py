@@ -201,11 +201,12 @@ def test_ledger_check_reports_a_reconciling_ledger():
     assert result.metrics["total_drift"] == 0
 
 
-def test_stem_separation_reports_not_available_with_no_figures():
+def test_stem_separation_reports_its_figures_and_backlog():
     result = health.check_stem_separation()
 
     assert result.healthy
-    assert result.metrics["available"] is False
+    assert result.metrics["available"] is True
     assert result.metrics["total_operations"] == 0
     assert result.metrics["p50_seconds"] is None
-    assert "not part of this deployment" in result.metrics["reason"]
+    assert result.metrics["queued"] == 0
+    assert result.metrics["stuck_running"] == 0
