@@ -7,7 +7,6 @@ variables; every one a deployer may change is listed in the README.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import django_stubs_ext
@@ -245,47 +244,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
 }
 
-# Abuse limits (accounts/limits.py). Log-in: failures per IP+email a minute, attempts per IP a
-# minute across emails, failures per email an hour across IPs (a known device passes), and
-# password hashes at once per host.
-PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int(
-    "PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5
-)
-PHONOGLYPH_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: int = env.int(
-    "PHONOGLYPH_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", default=20
-)
-PHONOGLYPH_LOGIN_FAILURES_PER_EMAIL_PER_HOUR: int = env.int(
-    "PHONOGLYPH_LOGIN_FAILURES_PER_EMAIL_PER_HOUR", default=20
-)
-PHONOGLYPH_LOGIN_CONCURRENT_HASHES: int = env.int(
-    "PHONOGLYPH_LOGIN_CONCURRENT_HASHES", default=max(1, (os.cpu_count() or 2) - 1)
-)
-PHONOGLYPH_SIGNUPS_PER_IP_PER_HOUR: int = env.int("PHONOGLYPH_SIGNUPS_PER_IP_PER_HOUR", default=5)
-PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR: int = env.int(
-    "PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR", default=3
-)
-PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR: int = env.int(
-    "PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR", default=10
-)
-PHONOGLYPH_PASSWORD_RESETS_PER_EMAIL_PER_HOUR: int = env.int(
-    "PHONOGLYPH_PASSWORD_RESETS_PER_EMAIL_PER_HOUR", default=3
-)
+# Read after the local env file above, like every setting.
+from phonoglyph.settings_limits import *  # noqa: E402, F403  # abuse limits and plan budgets
+
 # Lock files shared by the processes of one host (the password-hashing slots).
 PHONOGLYPH_LOCK_DIR: str = env.str("PHONOGLYPH_LOCK_DIR", default=str(VAR_DIR / "locks"))
 RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
 
-# API rate limits come from the caller's plan (accounts.Plan, edited by staff). These, when
-# set, override the `free` plan's budgets (requests per minute and per day, in cost units:
-# a read costs 1, a write 5, starting a job 10) and its concurrent jobs.
-PHONOGLYPH_FREE_REQUESTS_PER_MINUTE: int | None = env.int(
-    "PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", default=None
-)
-PHONOGLYPH_FREE_REQUESTS_PER_DAY: int | None = env.int(
-    "PHONOGLYPH_FREE_REQUESTS_PER_DAY", default=None
-)
-PHONOGLYPH_FREE_CONCURRENT_JOBS: int | None = env.int(
-    "PHONOGLYPH_FREE_CONCURRENT_JOBS", default=None
-)
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)
@@ -332,30 +297,8 @@ LOGGING = {
     },
 }
 
-# Media uploads and storage
-PHONOGLYPH_MAX_UPLOAD_BYTES: int = env.int("PHONOGLYPH_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
-PHONOGLYPH_MAX_DURATION_SECONDS: int = env.int("PHONOGLYPH_MAX_DURATION_SECONDS", default=1800)
-PHONOGLYPH_USER_QUOTA_BYTES: int = env.int("PHONOGLYPH_USER_QUOTA_BYTES", default=2 * 1024**3)
-PHONOGLYPH_UPLOADS_PER_HOUR: int = env.int("PHONOGLYPH_UPLOADS_PER_HOUR", default=10)
-# Bytes of an upload that are not audio (tags, pictures, padding): the larger of these two.
-PHONOGLYPH_MAX_METADATA_BYTES: int = env.int("PHONOGLYPH_MAX_METADATA_BYTES", default=1024 * 1024)
-PHONOGLYPH_MAX_METADATA_FRACTION: float = env.float(
-    "PHONOGLYPH_MAX_METADATA_FRACTION", default=0.05
-)
-PHONOGLYPH_PROBE_TIMEOUT_SECONDS: float = env.float(
-    "PHONOGLYPH_PROBE_TIMEOUT_SECONDS", default=20.0
-)
-CLAMAV_URL: str = env.str("CLAMAV_URL", default="")
-CLAMAV_TIMEOUT_SECONDS: float = env.float("CLAMAV_TIMEOUT_SECONDS", default=60.0)
-# S3-compatible servers (MinIO, SeaweedFS) usually need "path"; empty lets boto3 choose.
-AWS_S3_ADDRESSING_STYLE: str | None = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None
-# Uploads stream to disk, never into memory; only small non-file form fields are held in RAM.
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
-FILE_UPLOAD_MAX_MEMORY_SIZE = 0
-DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-FILE_UPLOAD_TEMP_DIR: str | None = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
-FILE_UPLOAD_PERMISSIONS = 0o600
-FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+from phonoglyph.settings_uploads import *  # noqa: E402, F403  # upload limits and storage
+from phonoglyph.settings_uploads import PHONOGLYPH_MAX_DURATION_SECONDS  # noqa: E402
 
 # Analysis pipeline
 # Time limits scale with the audio: soft = base + per_audio_second * duration, hard = soft +
@@ -433,26 +376,9 @@ vars().setdefault("CELERY_BEAT_SCHEDULE", {}).update(
     }
 )
 
-# Credits and billing
-# Prices are credits per STARTED minute of validated audio; staff may override them in the admin.
-PHONOGLYPH_PRICE_ANALYSIS_PER_MINUTE: int = env.int(
-    "PHONOGLYPH_PRICE_ANALYSIS_PER_MINUTE", default=1
-)
-PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE: int = env.int(
-    "PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE", default=3
-)
-PHONOGLYPH_SIGNUP_BONUS_CREDITS: int = env.int("PHONOGLYPH_SIGNUP_BONUS_CREDITS", default=30)
-PHONOGLYPH_MONTHLY_FREE_CREDITS: int = env.int("PHONOGLYPH_MONTHLY_FREE_CREDITS", default=60)
-# A reservation not captured or released within this time is released by the sweep.
-# Where a credit movement's job reference ("<kind>:<id>") links to, by job kind: the ledger only
-# knows references, the root knows which page shows each kind.
-PHONOGLYPH_JOB_PAGES: dict[str, str] = {"analysis": "analysis:job-detail"}
-PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES: int = env.int(
-    "PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES", default=120
-)
-PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS: int = env.int(
-    "PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS", default=300
-)
+from phonoglyph.settings_credits import *  # noqa: E402, F403  # prices, grants, reservations
+from phonoglyph.settings_credits import PHONOGLYPH_CREDIT_SWEEP_INTERVAL_SECONDS  # noqa: E402
+
 # Other apps add their periodic tasks to this dict with CELERY_BEAT_SCHEDULE.update(...).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = vars().get("CELERY_BEAT_SCHEDULE", {})
 CELERY_BEAT_SCHEDULE.update(
@@ -481,28 +407,13 @@ CELERY_BEAT_SCHEDULE.update(
 # A user is told (webhook `credits.low`) when their available credits fall below this; 0: never.
 PHONOGLYPH_CREDITS_LOW_THRESHOLD: int = env.int("PHONOGLYPH_CREDITS_LOW_THRESHOLD", default=10)
 
-# Webhooks (Standard Webhooks v1)
-# The origin integrators reach this server at: resource URLs in webhook payloads start with it.
-PHONOGLYPH_PUBLIC_URL: str = env.str("PHONOGLYPH_PUBLIC_URL", default="http://localhost:8000")
-# Lets webhook URLs resolve to loopback and private addresses: development and tests only.
-PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = env.bool(
-    "PHONOGLYPH_WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=False
+from phonoglyph.settings_notices import *  # noqa: E402, F403  # webhooks, alerts, metrics
+from phonoglyph.settings_notices import (  # noqa: E402
+    PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS,
+    PHONOGLYPH_METRICS_ALLOWED_IPS,
+    PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS,
 )
-PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS: float = env.float(
-    "PHONOGLYPH_WEBHOOK_TIMEOUT_SECONDS", default=10.0
-)
-PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES: int = env.int(
-    "PHONOGLYPH_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024
-)
-PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS: int = env.int(
-    "PHONOGLYPH_WEBHOOK_DISABLE_AFTER_DAYS", default=5
-)
-PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS: int = env.int(
-    "PHONOGLYPH_WEBHOOK_SECRET_ROTATION_HOURS", default=24
-)
-PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS: float = env.float(
-    "PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5.0
-)
+
 CELERY_BEAT_SCHEDULE.update(
     {
         "webhooks-dispatch-due": {
@@ -528,15 +439,10 @@ SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE: float = env.float(
 )
 POSTHOG_API_KEY: str = env.str("POSTHOG_API_KEY", default="")
 POSTHOG_HOST: str = env.str("POSTHOG_HOST", default="https://us.i.posthog.com")
-PHONOGLYPH_API_EVENT_SAMPLE_RATE: float = env.float("PHONOGLYPH_API_EVENT_SAMPLE_RATE", default=1.0)
-PHONOGLYPH_METRICS_TOKEN: str = env.str("PHONOGLYPH_METRICS_TOKEN", default="")
-PHONOGLYPH_METRICS_ALLOWED_IPS: list[str] = env.list("PHONOGLYPH_METRICS_ALLOWED_IPS", default=[])
-# Celery workers serve their own metrics (task counts and durations) on this port when set.
-PHONOGLYPH_WORKER_METRICS_PORT: int = env.int("PHONOGLYPH_WORKER_METRICS_PORT", default=0)
-PHONOGLYPH_WORKER_METRICS_ADDRESS: str = env.str(
-    "PHONOGLYPH_WORKER_METRICS_ADDRESS", default="127.0.0.1"
+refuse_bad_networks(
+    "PHONOGLYPH_METRICS_ALLOWED_IPS",
+    PHONOGLYPH_METRICS_ALLOWED_IPS,  # from settings_notices
 )
-refuse_bad_networks("PHONOGLYPH_METRICS_ALLOWED_IPS", PHONOGLYPH_METRICS_ALLOWED_IPS)
 if SENTRY_BROWSER_DSN or POSTHOG_API_KEY:
     from telemetry.context_processors import browser_connect_origins
 
@@ -564,42 +470,6 @@ if SENTRY_DSN:
         base_dir=BASE_DIR,
     )
 
-# Monitoring: health checks and alerting
-PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS: float = env.float(
-    "PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS", default=5.0
-)
-# /readyz reuses its results for this long, so callers cannot turn it into load.
-PHONOGLYPH_READYZ_CACHE_SECONDS: float = env.float("PHONOGLYPH_READYZ_CACHE_SECONDS", default=5.0)
-PHONOGLYPH_MONITORED_QUEUES: list[str] = env.list("PHONOGLYPH_MONITORED_QUEUES", default=[])
-PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS: int = env.int(
-    "PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS", default=30
-)
-PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL: str = env.str("PHONOGLYPH_ALERT_SLACK_WEBHOOK_URL", default="")
-PHONOGLYPH_ALERT_WEBHOOK_URL: str = env.str("PHONOGLYPH_ALERT_WEBHOOK_URL", default="")
-PHONOGLYPH_ALERT_WEBHOOK_SECRET: str = env.str("PHONOGLYPH_ALERT_WEBHOOK_SECRET", default="")
-PHONOGLYPH_ALERT_EMAILS: list[str] = env.list("PHONOGLYPH_ALERT_EMAILS", default=[])
-PHONOGLYPH_ALERT_ROUTES: str = env.str(
-    "PHONOGLYPH_ALERT_ROUTES", default="critical:sentry,slack,email;high:sentry,slack;medium:slack"
-)
-PHONOGLYPH_ALERT_REPEAT_INTERVAL_SECONDS: int = env.int(
-    "PHONOGLYPH_ALERT_REPEAT_INTERVAL_SECONDS", default=4 * 3600
-)
-PHONOGLYPH_ALERT_ESCALATE_AFTER_SECONDS: int = env.int(
-    "PHONOGLYPH_ALERT_ESCALATE_AFTER_SECONDS", default=15 * 60
-)
-PHONOGLYPH_ALERT_ESCALATION_CHANNELS: list[str] = env.list(
-    "PHONOGLYPH_ALERT_ESCALATION_CHANNELS", default=["webhook"]
-)
-PHONOGLYPH_ALERT_RATE_LIMIT_BURST: int = env.int("PHONOGLYPH_ALERT_RATE_LIMIT_BURST", default=20)
-PHONOGLYPH_ALERT_RATE_LIMIT_PER_MINUTE: float = env.float(
-    "PHONOGLYPH_ALERT_RATE_LIMIT_PER_MINUTE", default=10.0
-)
-PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS: int = env.int(
-    "PHONOGLYPH_ALERT_DELIVERY_MAX_ATTEMPTS", default=5
-)
-PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS: float = env.float(
-    "PHONOGLYPH_ALERT_DELIVERY_TIMEOUT_SECONDS", default=5.0
-)
 CELERY_BEAT_SCHEDULE.update(
     {
         "monitoring-alerts-evaluate": {
