@@ -7,8 +7,10 @@ KeyExtractor (default profile) for key, OnsetDetection (hfc) + Onsets for onsets
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import essentia
 import essentia.standard as es
@@ -21,10 +23,17 @@ from engine import rhythm
 from engine.decode import iter_pcm_blocks, probe_audio, sniff_audio_format
 from engine.tonal import Decimator, normalise_key_name
 
-try:
-    import librosa
-except ImportError:  # the bench extra is optional; its columns then read "-"
-    librosa = None  # type: ignore[assignment]  # a missing module is None, checked before use
+
+def _optional_module(name: str) -> Any:
+    """The module, or None when it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+# The bench extra is optional; without librosa its columns read "-".
+librosa: Any = _optional_module("librosa")
 
 essentia.log.infoActive = False
 
