@@ -139,6 +139,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# How long a succeeded analysis's detail, Spotify-style view and arrays stay cached
+# (analysis/cache.py); they never change, so this only bounds the cache's memory.
+PHONOGLYPH_RESULT_CACHE_SECONDS: int = env.int("PHONOGLYPH_RESULT_CACHE_SECONDS", default=86400)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

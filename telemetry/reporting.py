@@ -19,6 +19,7 @@ from telemetry.metrics import (
     ANALYSIS_AUDIO_DURATION,
     ANALYSIS_PROCESSING_DURATION,
     CREDITS_MOVED,
+    RESULT_CACHE,
     UPLOAD_REJECTIONS,
 )
 
@@ -58,6 +59,11 @@ def observe_analysis(
     ANALYSIS_PROCESSING_DURATION.labels(outcome=outcome).observe(duration_seconds)
     if audio_seconds is not None:
         ANALYSIS_AUDIO_DURATION.labels(outcome=outcome).observe(audio_seconds)
+
+
+def observe_result_cache(part: str, *, hit: bool) -> None:
+    """Count one read of a cached result part, found in the cache or not."""
+    RESULT_CACHE.labels(part=part, outcome="hit" if hit else "miss").inc()
 
 
 def observe_alert_firing(severity: AlertSeverity, count: int) -> None:
