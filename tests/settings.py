@@ -14,6 +14,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # A test user holds exactly the credits its test grants. Billing grants the sign-up bonus when
 # it opens an account, so the tests about the bonus switch it on themselves.
 os.environ.setdefault("PHONOGLYPH_SIGNUP_BONUS_CREDITS", "0")
+# The race tests open one connection per thread, more than a pool sized for one process would
+# hand out at once; the production processes started by tests (tests/support/) pool.
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "0")
 
 from phonoglyph.settings import *  # noqa: F403
 
