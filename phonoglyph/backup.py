@@ -102,7 +102,10 @@ def _is_postgresql(db: dict[str, Any]) -> bool:
 
 
 def storage_names(storage: Any, folder: str = "") -> Iterator[str]:
-    folders, files = storage.listdir(folder)
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # a local storage whose folder was never created holds nothing
+        return
     for name in sorted(files):
         yield f"{folder}/{name}" if folder else name
     for sub in sorted(folders):
@@ -125,7 +128,7 @@ def row_counts() -> dict[str, int]:
     return {label: apps.get_model(label)._default_manager.count() for label in _tables()}
 
 
-def _dump_postgresql(db: dict[str, Any], dump: Path) -> dict[str, int]:
+def _dump_postgresql(db: dict[str, Any], dump: Path) -> tuple[dict[str, int], int]:
     """pg_dump in the snapshot the row counts are read in, so the manifest matches the dump."""
     from django.db import connections, transaction
 
@@ -134,6 +137,8 @@ def _dump_postgresql(db: dict[str, Any], dump: Path) -> dict[str, int]:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT pg_export_snapshot()")
         (snapshot,) = cursor.fetchone()
+        cursor.execute("SELECT pg_database_size(current_database())")
+        (size,) = cursor.fetchone()
         rows = row_counts()
         # The arguments are a fixed program, paths we chose and the configured database name.
         subprocess.run(  # noqa: S603
@@ -149,20 +154,21 @@ def _dump_postgresql(db: dict[str, Any], dump: Path) -> dict[str, int]:
             env=_libpq_env(db),
             check=True,
         )
-    return rows
+    return rows, int(size)
 
 
-def _dump_sqlite(db: dict[str, Any], dump: Path) -> dict[str, int]:
+def _dump_sqlite(db: dict[str, Any], dump: Path) -> tuple[dict[str, int], int]:
     """SQLite's online backup, and the row counts read from the copy it made."""
     source = sqlite3.connect(str(db["NAME"]))
     target = sqlite3.connect(dump)
     try:
         source.backup(target)
         # Table names come from the models' metadata, not from input.
-        return {
+        counts = {
             label: int(target.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0])  # noqa: S608
             for label, table in _tables().items()
         }
+        return counts, Path(str(db["NAME"])).stat().st_size
     finally:
         source.close()
         target.close()
@@ -179,10 +185,10 @@ def backup(destination: Path) -> dict[str, Any]:
     started = time.monotonic()
     if _is_postgresql(db):
         dump = destination / "database.dump"
-        rows = _dump_postgresql(db, dump)
+        rows, live_size = _dump_postgresql(db, dump)
     else:
         dump = destination / "database.sqlite3"
-        rows = _dump_sqlite(db, dump)
+        rows, live_size = _dump_sqlite(db, dump)
     database_seconds = time.monotonic() - started
 
     started = time.monotonic()
@@ -202,6 +208,7 @@ def backup(destination: Path) -> dict[str, Any]:
             "engine": "postgresql" if _is_postgresql(db) else "sqlite",
             "file": dump.name,
             "bytes": dump.stat().st_size,
+            "live_bytes": live_size,
             "sha256": _file_sha256(dump),
             "seconds": round(database_seconds, 3),
         },
@@ -322,13 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     if options.action == "backup":
         manifest = backup(options.directory)
         files_size = sum(entry["bytes"] for entry in manifest["files"])
-        _say(f"database: {_rate(manifest['database']['bytes'], manifest['database']['seconds'])}")
+        database = manifest["database"]
+        dumped = f"{database['bytes'] / 1e6:.1f} MB dump"
+        _say(f"database: {_rate(database['live_bytes'], database['seconds'])}, {dumped}")
         _say(f"files: {len(manifest['files'])}, {_rate(files_size, manifest['files_seconds'])}")
         return 0
     if options.action == "restore":
         manifest, seconds = restore(options.directory)
         files_size = sum(entry["bytes"] for entry in manifest["files"])
-        _say(f"database: {_rate(manifest['database']['bytes'], seconds['database'])}")
+        _say(f"database: {_rate(manifest['database']['live_bytes'], seconds['database'])}")
         _say(f"files: {len(manifest['files'])}, {_rate(files_size, seconds['files'])}")
     problems = verify(options.directory)
     for problem in problems:
