@@ -13,6 +13,10 @@ COPY media/ media/
 COPY analysis/ analysis/
 COPY billing/ billing/
 COPY monitoring/ monitoring/
+COPY core/ core/
+COPY telemetry/ telemetry/
+COPY engine/ engine/
+COPY deploy/ deploy/
 RUN scripts/bootstrap
 
 FROM python:3.11-slim-bookworm AS runtime
@@ -30,5 +34,6 @@ RUN DEBUG=false SECRET_KEY=build-only-collectstatic-key-0123456789-abcdefghijklm
     && chown -R phonoglyph:phonoglyph /app/var /app/staticfiles /tmp/prometheus
 USER phonoglyph
 EXPOSE 8000
-CMD ["gunicorn", "phonoglyph.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--timeout", "120", "--access-logfile", "-"]
+# Sync workers must sit behind the buffering proxy of deploy/nginx.conf (docker-compose's
+# `proxy`): a slow client talking to gunicorn directly pins a worker.
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py"]

@@ -27,11 +27,18 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
+class Theme(models.TextChoices):
+    SYSTEM = "system", "Follow the system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -47,7 +54,14 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class ApiKey(models.Model):
-    """An API key; only its SHA-256 is stored, the key itself is shown once at creation."""
+    """An API key; only its SHA-256 is stored, the key itself is shown once at creation.
+
+    `scopes` lists what the key may do beyond the user's data (see API_KEY_SCOPES). A key
+    minted by another key has it as `parent` and is revoked with it.
+    """
+
+    class Scope(models.TextChoices):
+        API_KEYS = "api_keys", "Create and revoke API keys"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100, blank=True)
@@ -56,6 +70,11 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -65,5 +84,12 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({self.name or 'unnamed'})"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes

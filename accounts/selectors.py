@@ -8,7 +8,7 @@ from accounts.models import ApiKey, User
 
 
 def api_key_list_for_user(*, user: User) -> QuerySet[ApiKey]:
-    return ApiKey.objects.filter(user=user).order_by("-created_at")
+    return ApiKey.objects.filter(user=user).select_related("parent").order_by("-created_at")
 
 
 def user_get_by_email(*, email: str) -> User | None:

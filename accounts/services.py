@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.http import HttpRequest
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django_ratelimit.core import get_usage
 
 from accounts.models import ApiKey, User
+from core.api.exceptions import DomainError
 
 API_KEY_PREFIX = "phg_"
 API_KEY_DISPLAY_LENGTH = 12
@@ -38,77 +39,118 @@ def user_create(*, email: str, password: str | None = None, is_staff: bool = Fal
     return User.objects.create_user(email=email, password=password, is_staff=is_staff)
 
 
-def api_key_create(*, user: User, name: str = "") -> CreatedApiKey:
-    """Create an API key for `user` and return it with its raw secret."""
+class ApiKeyScopeMissing(DomainError):
+    """The authenticating API key lacks the scope this action needs."""
+
+    code = "api_key_scope_missing"
+    status = 403
+
+
+class ApiKeyInvalid(DomainError):
+    code = "invalid_api_key_request"
+    status = 400
+
+
+def api_key_create(
+    *,
+    user: User,
+    name: str = "",
+    scopes: Sequence[str] = (),
+    expires_at: datetime | None = None,
+    created_by: ApiKey | None = None,
+) -> CreatedApiKey:
+    """Create an API key for `user` and return it with its raw secret.
+
+    `created_by` is the API key making the request (None for a session, the admin or a
+    command): it needs the `api_keys` scope, cannot grant scopes it lacks nor outlive its own
+    expiry, and revoking it revokes the new key. Raises ApiKeyScopeMissing or ApiKeyInvalid.
+    """
+    unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
+    if unknown:
+        raise ApiKeyInvalid(f"Unknown scopes: {', '.join(unknown)}.", extra={"scopes": unknown})
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise ApiKeyInvalid("The expiry must be in the future.")
     raw = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey.objects.create(
-        user=user,
-        name=name.strip()[:100],
-        prefix=raw[:API_KEY_DISPLAY_LENGTH],
-        key_hash=api_key_hash(raw),
-    )
+    with transaction.atomic():
+        if created_by is not None:
+            # Locked so that a concurrent revocation of the parent either sees this child or
+            # makes this creation fail: no child can outlive its parent.
+            parent = ApiKey.objects.select_for_update().filter(pk=created_by.pk).first()
+            if parent is None or not parent.is_active:
+                raise ApiKeyScopeMissing("The API key making this request is no longer active.")
+            if not parent.has_scope(ApiKey.Scope.API_KEYS):
+                raise ApiKeyScopeMissing("This API key may not create API keys.")
+            beyond = sorted(set(scopes) - set(parent.scopes))
+            if beyond:
+                raise ApiKeyScopeMissing(
+                    f"This API key cannot grant scopes it does not have: {', '.join(beyond)}."
+                )
+            if parent.expires_at is not None:
+                expires_at = min(expires_at or parent.expires_at, parent.expires_at)
+        api_key = ApiKey.objects.create(
+            user=user,
+            name=name.strip()[:100],
+            prefix=raw[:API_KEY_DISPLAY_LENGTH],
+            key_hash=api_key_hash(raw),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+            parent=created_by,
+        )
     return CreatedApiKey(api_key=api_key, raw=raw)
 
 
-def api_key_revoke(*, user: User, api_key_id: int) -> bool:
-    """Revoke one of `user`'s keys; return False when it is not theirs or already revoked."""
-    updated = ApiKey.objects.filter(pk=api_key_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    return updated == 1
+def api_key_revoke(*, user: User, api_key_id: int, revoked_by: ApiKey | None = None) -> bool:
+    """Revoke one of `user`'s keys and every key minted from it.
+
+    Return False when it is not theirs or already revoked. An API key (`revoked_by`) may
+    revoke itself; other keys only with the `api_keys` scope, and only keys it minted
+    (directly or not). Raises ApiKeyScopeMissing otherwise.
+    """
+    if revoked_by is not None and revoked_by.pk != api_key_id:
+        if not revoked_by.has_scope(ApiKey.Scope.API_KEYS):
+            raise ApiKeyScopeMissing("This API key may not revoke API keys.")
+        if api_key_id not in _api_key_descendants(root_id=revoked_by.pk):
+            return False
+    now = timezone.now()
+    with transaction.atomic():
+        # The lock orders this against api_key_create minting a child of the same key.
+        target = (
+            ApiKey.objects.select_for_update()
+            .filter(pk=api_key_id, user=user, revoked_at__isnull=True)
+            .first()
+        )
+        if target is None:
+            return False
+        doomed = {target.pk} | _api_key_descendants(root_id=target.pk)
+        ApiKey.objects.filter(pk__in=doomed, revoked_at__isnull=True).update(revoked_at=now)
+    return True
 
 
-def api_key_authenticate(*, raw: str) -> User | None:
-    """Return the active user owning the active key `raw`, recording its use; else None."""
+def _api_key_descendants(*, root_id: int) -> set[int]:
+    found: set[int] = set()
+    frontier = {root_id}
+    while frontier:
+        frontier = (
+            set(ApiKey.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+        )
+        found |= frontier
+    return found
+
+
+def api_key_authenticate(*, raw: str) -> ApiKey | None:
+    """Return the active, unexpired key `raw` of an active user, recording its use; else None."""
     if not raw.startswith(API_KEY_PREFIX):
         return None
+    now = timezone.now()
     api_key = (
         ApiKey.objects.select_related("user")
         .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
     if api_key is None:
         return None
-    now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return api_key.user
-
-
-class LoginThrottled(Exception):
-    """Too many failed log-ins for this IP and email; retry after `retry_after` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed log-ins; retry after {retry_after} s.")
-        self.retry_after = retry_after
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get(settings.RATELIMIT_IP_META_KEY, "") or "unknown")
-
-
-def _login_failure_usage(
-    *, request: HttpRequest, email: str, increment: bool
-) -> dict[str, int | bool]:
-    limit = settings.PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE
-    identity = f"{_client_ip(request)}|{email.strip().lower()}"
-    usage = get_usage(
-        request,
-        group="accounts.login-failures",
-        key=lambda _group, _request: identity,
-        rate=f"{limit}/m",
-        increment=increment,
-    )
-    return usage or {"count": 0, "limit": limit, "should_limit": False, "time_left": 0}
-
-
-def login_throttle_check(*, request: HttpRequest, email: str) -> None:
-    """Raise LoginThrottled when this IP+email already used up its failed log-ins."""
-    usage = _login_failure_usage(request=request, email=email, increment=False)
-    if int(usage["count"]) >= int(usage["limit"]):
-        raise LoginThrottled(retry_after=max(1, int(usage["time_left"])))
-
-
-def login_failure_record(*, request: HttpRequest, email: str) -> None:
-    """Count one failed log-in for this IP+email (an atomic cache increment)."""
-    _login_failure_usage(request=request, email=email, increment=True)
+    return api_key

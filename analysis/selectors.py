@@ -271,3 +271,8 @@ def analysis_job_failures_by_code(*, since: datetime) -> list[AnalysisFailureCou
         AnalysisFailureCount(code=row["error_code"] or "unknown", count=row["count"])
         for row in rows
     ]
+
+
+def analysis_job_list_for_media(*, user: User, media_id: int) -> QuerySet[AnalysisJob]:
+    """`user`'s analyses of their file `media_id`, newest first."""
+    return analysis_job_list_for_user(user=user).filter(media_id=media_id)

@@ -12,11 +12,8 @@ from django.utils import timezone
 
 from accounts.api.authentication import request_user
 from billing.charts import usage_chart
-from billing.selectors import (
-    credit_balance_for_user,
-    transfer_list_for_user,
-    usage_by_day_for_user,
-)
+from billing.history import credit_history_for_user, history_line
+from billing.selectors import credit_balance_for_user, usage_by_day_for_user
 from billing.services import credit_account_open
 
 CHART_DAYS = 30
@@ -31,7 +28,7 @@ def credits_page(request: HttpRequest) -> HttpResponse:
     end = timezone.now().date()
     start = end - timedelta(days=CHART_DAYS - 1)
     days = usage_by_day_for_user(user=user, start=start, end=end)
-    history = Paginator(transfer_list_for_user(user=user), HISTORY_PAGE_SIZE).get_page(
+    history = Paginator(credit_history_for_user(user=user), HISTORY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -42,5 +39,6 @@ def credits_page(request: HttpRequest) -> HttpResponse:
             "chart": usage_chart(days=days, start=start, end=end),
             "features": sorted({day.feature for day in days}),
             "history": history,
+            "history_lines": [history_line(transfer) for transfer in history],
         },
     )

@@ -59,6 +59,11 @@ class QuotaExceeded(UploadRejected):
     status = 413
 
 
+class ExcessiveMetadata(UploadRejected):
+    code = "excessive_metadata"
+    status = 422
+
+
 class FileMissing(DomainError):
     code = "missing_file"
     status = 400

@@ -21,6 +21,7 @@ from media.errors import (
     UploadRateLimited,
     UploadRejected,
 )
+from media.metadata import validate_metadata_budget
 from media.models import MediaFile, UploadRejection
 from media.selectors import media_get_for_user, media_storage_used_bytes
 from media.storage import storage_delete, storage_key_new, storage_save
@@ -96,6 +97,7 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
     # Checked before the expensive steps, and again under a lock before the row is written.
     _quota_check(user=user, size_bytes=upload.size_bytes)
     path = Path(upload.file.temporary_file_path())
+    validate_metadata_budget(path=path, container=container, size_bytes=upload.size_bytes)
     probe = validate_audio(path=path, container=container, size_bytes=upload.size_bytes)
     scan_for_malware(path=path)
 

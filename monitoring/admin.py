@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -79,6 +80,8 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         ]
 
     def pipeline_health_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": "Pipeline health",
@@ -87,6 +90,8 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
         return TemplateResponse(request, "admin/monitoring/pipeline_health.html", context)
 
     def _change_state(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
         alert = get_object_or_404(Alert, pk=pk)
         try:
             if action == "acknowledge":
@@ -105,11 +110,11 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
     def resolve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self._change_state(request, pk, "resolve")
 
-    @admin.action(description="Acknowledge selected firing alerts")
+    @admin.action(description="Acknowledge selected firing alerts", permissions=["change"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         self._bulk(request, queryset, services.alert_acknowledge)
 
-    @admin.action(description="Resolve selected alerts")
+    @admin.action(description="Resolve selected alerts", permissions=["change"])
     def resolve_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         self._bulk(request, queryset, services.alert_resolve)
 

@@ -30,8 +30,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
 class LineChart:
+    """Polylines by series name, plus a marker per point: one finished hour draws no line."""
+
     series: dict[str, str]
+    markers: dict[str, list[Point]]
     maximum: float
     unit: str
 
@@ -63,14 +73,21 @@ def percentile_chart(timeline: list[TimelineBucket]) -> LineChart:
     ]
     maximum = max(values, default=0.0) or 1.0
     series: dict[str, str] = {}
+    markers: dict[str, list[Point]] = {}
     for name in ("p50_seconds", "p95_seconds"):
+        short = name.removesuffix("_seconds")
         points = [
-            f"{_x(index, len(timeline))},{_y(getattr(point, name), maximum)}"
+            Point(
+                x=_x(index, len(timeline)),
+                y=_y(getattr(point, name), maximum),
+                label=f"{point.start:%H:%M} · {short} {getattr(point, name):.2f} s",
+            )
             for index, point in enumerate(timeline)
             if getattr(point, name) is not None
         ]
-        series[name.removesuffix("_seconds")] = " ".join(points)
-    return LineChart(series=series, maximum=round(maximum, 2), unit="s")
+        series[short] = " ".join(f"{point.x},{point.y}" for point in points)
+        markers[short] = points
+    return LineChart(series=series, markers=markers, maximum=round(maximum, 2), unit="s")
 
 
 def throughput_chart(timeline: list[TimelineBucket]) -> BarChart:
@@ -93,6 +110,35 @@ def throughput_chart(timeline: list[TimelineBucket]) -> BarChart:
     return BarChart(bars=bars, maximum=maximum, unit="jobs/h")
 
 
+@dataclass(frozen=True)
+class Detail:
+    label: str
+    value: str
+
+
+def check_details(metrics: dict[str, Any]) -> list[Detail]:
+    """A check's measurements as labelled values ("Oldest job age" rather than oldest_job_age)."""
+    details = []
+    for key, value in metrics.items():
+        if key == "queues":
+            continue
+        label = key.replace("_", " ").capitalize()
+        if value is None:
+            shown = "—"
+        elif isinstance(value, bool):
+            shown = "yes" if value else "no"
+        elif isinstance(value, float):
+            shown = f"{value:.2f}".rstrip("0").rstrip(".")
+        elif isinstance(value, list | tuple):
+            shown = ", ".join(str(item) for item in value) or "none"
+        elif isinstance(value, dict):
+            shown = ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+        else:
+            shown = str(value)
+        details.append(Detail(label=label, value=shown))
+    return details
+
+
 def dashboard_context(*, now: datetime) -> dict[str, Any]:
     """Everything the dashboard shows, measured now."""
     since = now - WINDOW
@@ -104,6 +150,9 @@ def dashboard_context(*, now: datetime) -> dict[str, Any]:
     return {
         "checked_at": now,
         "checks": results,
+        "check_rows": [
+            {"check": result, "details": check_details(result.metrics)} for result in results
+        ],
         "overall": health.overall(results),
         "queues": checks["queues"].metrics.get("queues", {}),
         "queues_error": checks["queues"].error,
@@ -114,6 +163,7 @@ def dashboard_context(*, now: datetime) -> dict[str, Any]:
         "throughput": throughput_chart(timeline),
         "failures": selectors.failures_by_code(since=since),
         "credits": selectors.credits_by_feature(since=since),
+        "window_start": since,
         "chart_width": CHART_WIDTH,
         "chart_height": CHART_HEIGHT,
         "refresh_seconds": 30,

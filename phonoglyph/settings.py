@@ -8,6 +8,7 @@ variables; every one a deployer may change is listed in the README.
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# scripts/run writes this checkout's development settings here (DEBUG and a generated key) so
+# that every manage.py command works from a new shell. Only variables missing from the real
+# environment are taken from it; production sets its environment and has no such file.
+LOCAL_ENV_FILE = VAR_DIR / "local.env"
+if LOCAL_ENV_FILE.is_file():
+    environ.Env.read_env(LOCAL_ENV_FILE, overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=False)
 
@@ -111,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "telemetry.context_processors.monitoring_config",
+                "accounts.preferences.theme_context",
             ],
         },
     },
@@ -142,8 +150,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-        }
+            # An unreachable Redis must fail fast, not hold a worker for the OS's TCP timeout.
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        },
+        # The rate-limit counters: Redis, or process memory while Redis is unreachable (see
+        # core/cache.py), so that log-in and uploads keep working under bounded local limits.
+        "ratelimit": {"BACKEND": "core.cache.ResilientCache", "LOCATION": "default"},
     }
+    RATELIMIT_USE_CACHE = "ratelimit"
 else:
     # django-ratelimit needs atomic increments. Local memory increments under a lock inside one
     # process, which is exactly what the embedded single-process setup runs; the check that
@@ -163,7 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:account"
+LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
@@ -254,16 +268,42 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put a link inside each operation's toggle button, nesting interactive
+    # controls, which screen readers cannot operate (WCAG 4.1.2).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "LICENSE": {"name": "AGPL-3.0-or-later"},
 }
 
-# Login throttling: failed log-ins allowed per IP+email within one minute.
+# Abuse limits (accounts/limits.py). Log-in: failures per IP+email a minute, attempts per IP a
+# minute across emails, failures per email an hour across IPs (a known device passes), and
+# password hashes at once per host.
 PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE: int = env.int(
     "PHONOGLYPH_LOGIN_FAILURES_PER_MINUTE", default=5
 )
+PHONOGLYPH_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: int = env.int(
+    "PHONOGLYPH_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", default=20
+)
+PHONOGLYPH_LOGIN_FAILURES_PER_EMAIL_PER_HOUR: int = env.int(
+    "PHONOGLYPH_LOGIN_FAILURES_PER_EMAIL_PER_HOUR", default=20
+)
+PHONOGLYPH_LOGIN_CONCURRENT_HASHES: int = env.int(
+    "PHONOGLYPH_LOGIN_CONCURRENT_HASHES", default=max(1, (os.cpu_count() or 2) - 1)
+)
+PHONOGLYPH_SIGNUPS_PER_IP_PER_HOUR: int = env.int("PHONOGLYPH_SIGNUPS_PER_IP_PER_HOUR", default=5)
+PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR: int = env.int(
+    "PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR", default=3
+)
+PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR: int = env.int(
+    "PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR", default=10
+)
+PHONOGLYPH_PASSWORD_RESETS_PER_EMAIL_PER_HOUR: int = env.int(
+    "PHONOGLYPH_PASSWORD_RESETS_PER_EMAIL_PER_HOUR", default=3
+)
+# Lock files shared by the processes of one host (the password-hashing slots).
+PHONOGLYPH_LOCK_DIR: str = env.str("PHONOGLYPH_LOCK_DIR", default=str(VAR_DIR / "locks"))
 RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
@@ -316,6 +356,11 @@ PHONOGLYPH_MAX_UPLOAD_BYTES: int = env.int("PHONOGLYPH_MAX_UPLOAD_BYTES", defaul
 PHONOGLYPH_MAX_DURATION_SECONDS: int = env.int("PHONOGLYPH_MAX_DURATION_SECONDS", default=1800)
 PHONOGLYPH_USER_QUOTA_BYTES: int = env.int("PHONOGLYPH_USER_QUOTA_BYTES", default=2 * 1024**3)
 PHONOGLYPH_UPLOADS_PER_HOUR: int = env.int("PHONOGLYPH_UPLOADS_PER_HOUR", default=10)
+# Bytes of an upload that are not audio (tags, pictures, padding): the larger of these two.
+PHONOGLYPH_MAX_METADATA_BYTES: int = env.int("PHONOGLYPH_MAX_METADATA_BYTES", default=1024 * 1024)
+PHONOGLYPH_MAX_METADATA_FRACTION: float = env.float(
+    "PHONOGLYPH_MAX_METADATA_FRACTION", default=0.05
+)
 PHONOGLYPH_PROBE_TIMEOUT_SECONDS: float = env.float(
     "PHONOGLYPH_PROBE_TIMEOUT_SECONDS", default=20.0
 )
@@ -390,6 +435,9 @@ PHONOGLYPH_PRICE_STEM_SEPARATION_PER_MINUTE: int = env.int(
 PHONOGLYPH_SIGNUP_BONUS_CREDITS: int = env.int("PHONOGLYPH_SIGNUP_BONUS_CREDITS", default=30)
 PHONOGLYPH_MONTHLY_FREE_CREDITS: int = env.int("PHONOGLYPH_MONTHLY_FREE_CREDITS", default=60)
 # A reservation not captured or released within this time is released by the sweep.
+# Where a credit movement's job reference ("<kind>:<id>") links to, by job kind: the ledger only
+# knows references, the root knows which page shows each kind.
+PHONOGLYPH_JOB_PAGES: dict[str, str] = {"analysis": "analysis:job-detail"}
 PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES: int = env.int(
     "PHONOGLYPH_CREDIT_RESERVATION_TTL_MINUTES", default=120
 )
@@ -484,6 +532,8 @@ if SENTRY_DSN:
 PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS: float = env.float(
     "PHONOGLYPH_HEALTH_CHECK_TIMEOUT_SECONDS", default=5.0
 )
+# /readyz reuses its results for this long, so callers cannot turn it into load.
+PHONOGLYPH_READYZ_CACHE_SECONDS: float = env.float("PHONOGLYPH_READYZ_CACHE_SECONDS", default=5.0)
 PHONOGLYPH_MONITORED_QUEUES: list[str] = env.list("PHONOGLYPH_MONITORED_QUEUES", default=[])
 PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS: int = env.int(
     "PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS", default=30

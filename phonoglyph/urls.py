@@ -14,6 +14,8 @@ handler500 = "core.api.exceptions.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("account/", include("accounts.urls")),
     path("media/", include("media.urls")),

@@ -7,7 +7,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_create
 from tests.factories import UserFactory
 from tests.support.servers import RecordingServer
@@ -78,9 +78,10 @@ def anon_client() -> APIClient:
 
 @pytest.fixture
 def api_client(user: User) -> APIClient:
-    """An API client authenticated with a real API key of `user`."""
+    """An API client authenticated with a real API key of `user`, allowed to manage keys."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
+    created = api_key_create(user=user, scopes=[ApiKey.Scope.API_KEYS])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {created.raw}")
     return client
 
 
@@ -165,3 +166,25 @@ def sentry_server(recording_server):
     sentry_sdk.flush(timeout=5)
     sentry_sdk.get_client().close()
     sentry_sdk.init()
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    """Point the cache at a closed loopback port, with the rate limits' fallback as deployed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = url
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
+        },
+        "ratelimit": {"BACKEND": "core.cache.ResilientCache", "LOCATION": "default"},
+    }
+    settings.RATELIMIT_USE_CACHE = "ratelimit"
+    return url

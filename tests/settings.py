@@ -22,3 +22,5 @@ from phonoglyph.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Each test sees fresh readiness results; tests of the reuse set their own duration.
+PHONOGLYPH_READYZ_CACHE_SECONDS = 0.0

@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate
 from core.logging import user_id_var
 
@@ -17,7 +17,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, None] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -27,11 +27,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw or " " in raw:
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        user = api_key_authenticate(raw=raw)
-        if user is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        user_id_var.set(user.pk)
-        return (user, None)
+        api_key = api_key_authenticate(raw=raw)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+        user_id_var.set(api_key.user.pk)
+        # request.auth is the key, so views can apply its scopes.
+        return (api_key.user, api_key)
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
@@ -50,6 +51,12 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignor
             "bearerFormat": "phg_<key>",
             "description": "An API key created on the account page or with createapikey.",
         }
+
+
+def request_api_key(request: Request) -> ApiKey | None:
+    """Return the API key `request` authenticated with, or None for a session."""
+    auth = request.auth
+    return auth if isinstance(auth, ApiKey) else None
 
 
 def request_user(request: Request | HttpRequest) -> User:

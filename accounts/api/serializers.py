@@ -19,7 +19,9 @@ class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
             "id",
             "name",
             "prefix",
+            "scopes",
             "created_at",
+            "expires_at",
             "last_used_at",
             "revoked_at",
         )
@@ -28,6 +30,16 @@ class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
 
 class ApiKeyCreateSerializer(serializers.Serializer[None]):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiKey.Scope.choices),
+        required=False,
+        default=list,
+        help_text="`api_keys` lets the new key create and revoke keys (a key may grant only "
+        "scopes it has).",
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the key stops working."
+    )
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):

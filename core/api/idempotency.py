@@ -2,7 +2,8 @@
 
 The same key with a different body (or another endpoint) is refused with 422; a repeat that
 arrives while the first request is still running gets 409. Records expire after
-PHONOGLYPH_IDEMPOTENCY_TTL_HOURS.
+PHONOGLYPH_IDEMPOTENCY_TTL_HOURS. A view returning a secret names it in `secret_fields`: the
+record keeps the response without it, so a replay answers with everything but the secret.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -102,20 +103,44 @@ def idempotency_claim(*, request: Request, key: str) -> IdempotencyRecord | Resp
     return replay
 
 
-def idempotency_complete(*, record: IdempotencyRecord, response: Response) -> None:
-    """Store the response for replay; server errors release the key so the client may retry."""
+def idempotency_complete(
+    *, record: IdempotencyRecord, response: Response, secret_fields: tuple[str, ...] = ()
+) -> None:
+    """Store the response for replay, minus `secret_fields`; server errors release the key."""
     if response.status_code >= 500:
         record.delete()
         return
+    body = response.data
+    if secret_fields and isinstance(body, dict):
+        body = {name: value for name, value in body.items() if name not in secret_fields}
     record.response_status = response.status_code
-    record.response_body = response.data
+    record.response_body = body
     record.response_content_type = response.content_type or ""
     record.save(update_fields=["response_status", "response_body", "response_content_type"])
 
 
-def idempotent(handler: Handler) -> Handler:
-    """Decorate an APIView's `post` to honour the Idempotency-Key header."""
+@overload
+def idempotent(handler: Handler) -> Handler: ...
 
+
+@overload
+def idempotent(*, secret_fields: tuple[str, ...]) -> Callable[[Handler], Handler]: ...
+
+
+def idempotent(
+    handler: Handler | None = None, *, secret_fields: tuple[str, ...] = ()
+) -> Handler | Callable[[Handler], Handler]:
+    """Decorate an APIView's `post` to honour the Idempotency-Key header.
+
+    `secret_fields` are top-level response members shown once and never stored: a replay
+    omits them.
+    """
+    if handler is None:
+        return functools.partial(_idempotent, secret_fields=secret_fields)
+    return _idempotent(handler, secret_fields=secret_fields)
+
+
+def _idempotent(handler: Handler, *, secret_fields: tuple[str, ...]) -> Handler:
     @functools.wraps(handler)
     def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER)
@@ -134,9 +159,9 @@ def idempotent(handler: Handler) -> Handler:
             except Exception:
                 claimed.delete()
                 raise
-            idempotency_complete(record=claimed, response=handled)
+            idempotency_complete(record=claimed, response=handled, secret_fields=secret_fields)
             return handled
-        idempotency_complete(record=claimed, response=response)
+        idempotency_complete(record=claimed, response=response, secret_fields=secret_fields)
         return response
 
     return wrapper

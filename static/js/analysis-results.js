@@ -6,6 +6,11 @@
   if (!root) { return; }
   var message = document.getElementById("chart-message");
 
+  // Chart colours come from the stylesheet so the pictures follow the light or dark theme.
+  function color(name) {
+    return window.getComputedStyle(document.documentElement).getPropertyValue("--chart-" + name).trim();
+  }
+
   function getJson(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -30,9 +35,9 @@
     (sections || []).forEach(function (section, index) {
       var x0 = section.start / duration * c.w;
       var x1 = section.end / duration * c.w;
-      c.ctx.fillStyle = index % 2 === 0 ? "rgba(124, 92, 255, 0.16)" : "rgba(41, 197, 176, 0.10)";
+      c.ctx.fillStyle = index % 2 === 0 ? color("section-a") : color("section-b");
       c.ctx.fillRect(x0, 0, x1 - x0, c.h);
-      c.ctx.fillStyle = "rgba(124, 92, 255, 0.9)";
+      c.ctx.fillStyle = color("section-label");
       c.ctx.fillRect(x0, 0, 2 * c.ratio, c.h);
     });
   }
@@ -47,7 +52,7 @@
     var wave = arrays.waveform;
     if (wave) {
       var n = wave.min.length;
-      c.ctx.fillStyle = "#29c5b0";
+      c.ctx.fillStyle = color("wave");
       for (var x = 0; x < c.w; x++) {
         var i0 = Math.floor(x / c.w * n);
         var i1 = Math.max(i0 + 1, Math.floor((x + 1) / c.w * n));
@@ -62,31 +67,31 @@
     var downbeats = {};
     (result.downbeats || []).forEach(function (t) { downbeats[t] = true; });
     (result.beats || []).forEach(function (t) {
-      c.ctx.fillStyle = downbeats[t] ? "#ffd166" : "rgba(255, 255, 255, 0.35)";
+      c.ctx.fillStyle = downbeats[t] ? color("downbeat") : color("beat");
       c.ctx.fillRect(t / duration * c.w, 0, downbeats[t] ? 2 * c.ratio : c.ratio, c.h);
     });
-    c.ctx.fillStyle = "#ff5c7a";
+    c.ctx.fillStyle = color("onset");
     (result.onsets || []).forEach(function (onset) {
       var size = (4 + 10 * Math.min(1, onset.strength)) * c.ratio;
       c.ctx.fillRect(onset.t / duration * c.w - c.ratio, c.h - size, 2 * c.ratio, size);
     });
   }
 
-  function drawLine(id, values, low, high, color, reference) {
+  function drawLine(id, values, low, high, lineColor, reference) {
     var c = setup(id);
     if (!c || !values || !values.length) { return; }
     var y = function (v) { return c.h - (Math.min(high, Math.max(low, v)) - low) / (high - low) * c.h; };
-    c.ctx.strokeStyle = "rgba(255, 255, 255, 0.12)";
+    c.ctx.strokeStyle = color("grid");
     for (var level = Math.ceil(low / 10) * 10; level <= high; level += 10) {
       c.ctx.beginPath(); c.ctx.moveTo(0, y(level)); c.ctx.lineTo(c.w, y(level)); c.ctx.stroke();
     }
     if (reference !== null && reference !== undefined) {
-      c.ctx.strokeStyle = "#ffd166";
+      c.ctx.strokeStyle = color("downbeat");
       c.ctx.setLineDash([6 * c.ratio, 4 * c.ratio]);
       c.ctx.beginPath(); c.ctx.moveTo(0, y(reference)); c.ctx.lineTo(c.w, y(reference)); c.ctx.stroke();
       c.ctx.setLineDash([]);
     }
-    c.ctx.strokeStyle = color;
+    c.ctx.strokeStyle = lineColor;
     c.ctx.lineWidth = 1.5 * c.ratio;
     c.ctx.beginPath();
     var started = false;
@@ -130,7 +135,7 @@
     }
     var integrated = job.result.loudness ? job.result.loudness.integrated_lufs : null;
     if (timeline.loudness_momentary) {
-      drawLine("chart-loudness", timeline.loudness_momentary, -60, 0, "#7c5cff", integrated);
+      drawLine("chart-loudness", timeline.loudness_momentary, -60, 0, color("line"), integrated);
     } else {
       message.textContent = "Loudness was not requested, so there is no loudness curve.";
     }
@@ -151,10 +156,15 @@
       var job = both[0], arrays = both[1];
       drawAll(job, arrays);
       var timer = null;
-      window.addEventListener("resize", function () {
+      function redraw() {
         window.clearTimeout(timer);
         timer = window.setTimeout(function () { drawAll(job, arrays); }, 150);
-      });
+      }
+      window.addEventListener("resize", redraw);
+      document.addEventListener("phonoglyph:themechange", redraw);
+      if (window.matchMedia) {
+        window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+      }
     })
     .catch(function (error) {
       if (message) { message.textContent = "Could not load the result: " + error.message; }

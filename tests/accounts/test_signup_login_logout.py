@@ -38,7 +38,9 @@ def test_signup_refuses_mismatched_passwords_with_a_form_error() -> None:
     assert not User.objects.exists()
 
 
-def test_signup_refuses_an_existing_email(user: User) -> None:
+def test_signup_with_an_existing_email_does_not_say_so(user: User) -> None:
+    # Sign-up no longer reveals which emails have accounts: the owner gets a mail instead
+    # (tests/accounts/test_account_disclosure_and_login_csrf.py).
     response = Client().post(
         reverse("accounts:signup"),
         {
@@ -47,7 +49,8 @@ def test_signup_refuses_an_existing_email(user: User) -> None:
             "password2": "a long pass phrase",
         },
     )
-    assert b"already exists" in response.content
+    assert b"already exists" not in response.content
+    assert len(mail.outbox) == 1
 
 
 def test_signup_form_is_csrf_protected() -> None:

@@ -72,7 +72,10 @@ def test_dashboard_shows_checks_alerts_queues_failures_and_charts(staff_client, 
     assert re.search(r'<tr class="pg-failure"><td>decode_failed</td><td>1</td></tr>', page)
     assert page.count('class="pg-bar"') == 24
     assert re.search(r'<polyline class="pg-line pg-p50" points="[\d. ,]+"', page)
-    assert '<meta http-equiv="refresh" content="30">' in page
+    # Updates arrive through a polite live region, not a meta refresh (WCAG 2.2.1).
+    assert 'http-equiv="refresh"' not in page
+    assert 'data-refresh-seconds="30"' in page
+    assert 'aria-live="polite"' in page
     assert "Stem separation: not available" in page
 
 

@@ -46,6 +46,8 @@ def test_configured_pages_load_vendored_sdks_with_a_json_config_block(
         "/static/vendor/sentry-browser.min.js",
         "/static/vendor/posthog.min.js",
         "/static/js/monitoring-init.js",
+        # The site's own behaviour (menu, theme toggle, copy buttons), loaded on every page.
+        "/static/js/site.js",
     ]
     # CSP: every script is either a file or a JSON data block, never inline code.
     inline = [(attrs, body) for attrs, body in scripts if "src=" not in attrs]

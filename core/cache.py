@@ -1,0 +1,86 @@
+"""A cache that keeps answering from process memory while its shared primary is unreachable.
+
+The rate limits count in the cache. With Redis down, django-ratelimit would raise its
+connection error and turn every log-in and upload into a 500. `ResilientCache` forwards each
+call to the primary cache alias named in LOCATION and, when that raises a connection error,
+answers from a local-memory cache instead for RETRY_SECONDS before trying the primary again.
+Limits then hold per process rather than per deployment: looser by the number of processes,
+but still bounded, and the site stays up. `/readyz` keeps reporting the cache as down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import redis.exceptions
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+DEFAULT_RETRY_SECONDS = 5.0
+
+# Per primary: when to try it again. Django builds one cache object per thread, so this is
+# module state shared by all of a process's threads.
+_down_until: dict[str, float] = {}
+_state_lock = threading.Lock()
+
+
+class ResilientCache(BaseCache):
+    """Forward to the cache alias in LOCATION; fall back to process memory when it is down."""
+
+    def __init__(self, location: str, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        self._primary = location or "default"
+        self._retry_seconds = float(options.get("RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+        # Named after the primary's location, so a test pointing it elsewhere starts afresh.
+        self._state_key = f"{self._primary}|{caches.settings[self._primary].get('LOCATION')}"
+        self._fallback = LocMemCache(
+            f"resilient:{self._state_key}", {"OPTIONS": {"MAX_ENTRIES": 10_000}}
+        )
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() >= _down_until.get(self._state_key, 0.0):
+            try:
+                return getattr(caches[self._primary], method)(*args, **kwargs)
+            except UNREACHABLE as error:
+                with _state_lock:
+                    _down_until[self._state_key] = time.monotonic() + self._retry_seconds
+                logger.warning(
+                    "cache %r unreachable, counting in process memory for %.0f s: %s",
+                    self._primary,
+                    self._retry_seconds,
+                    error,
+                )
+        return getattr(self._fallback, method)(*args, **kwargs)
+
+    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
+        return bool(self._call("add", key, value, timeout=timeout, version=version))
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._call("get", key, default=default, version=version)
+
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
+        self._call("set", key, value, timeout=timeout, version=version)
+
+    def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
+        return bool(self._call("touch", key, timeout=timeout, version=version))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._call("delete", key, version=version))
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return int(self._call("incr", key, delta=delta, version=version))
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return bool(self._call("has_key", key, version=version))
+
+    def clear(self) -> None:
+        self._fallback.clear()
+        self._call("clear")
