@@ -12,7 +12,10 @@ import os
 wsgi_app = "phonoglyph.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-worker_class = "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# Only for worker_class "gthread": requests each worker serves at once (one database
+# connection each; see docs/operations.md on pool sizing).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Long enough for an upload's probe and virus scan; slow clients never reach a worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
