@@ -44,6 +44,9 @@ DEVELOPMENT_SECRET_KEY = "django-insecure-phonoglyph-development-only"  # noqa: 
 MIN_SECRET_KEY_LENGTH = 50
 
 SECRET_KEY: str = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+# Previous keys, still accepted for signatures (sessions, password resets) while they age out:
+# rotating SECRET_KEY without logging everyone out (docs/operations.md, "Rotate secrets").
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
