@@ -452,19 +452,25 @@ def report(title: str, samples: Samples) -> tuple[float, int]:
     return p95, errors
 
 
-def cache_hit_rate(port: int) -> str:
+def cache_counts(port: int) -> dict[str, float]:
+    """The result cache's hits and misses so far, summed over every web worker."""
     _, body = request(port, "GET", "/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
     counts: dict[str, float] = defaultdict(float)
-    for outcome, value in re.findall(
-        r'phonoglyph_result_cache_total\{[^}]*outcome="(hit|miss)"[^}]*\} ([0-9.e+]+)',
-        body.decode(),
-    ):
+    pattern = r'phonoglyph_result_cache_total\{[^}]*outcome="(hit|miss)"[^}]*\} ([0-9.e+]+)'
+    for outcome, value in re.findall(pattern, body.decode()):
         counts[outcome] += float(value)
-    total = counts["hit"] + counts["miss"]
-    if not total:
+    return counts
+
+
+def cache_hit_rate(port: int, before: dict[str, float]) -> str:
+    """The hit rate of the reads since `before`."""
+    now = cache_counts(port)
+    hits = now["hit"] - before.get("hit", 0.0)
+    misses = now["miss"] - before.get("miss", 0.0)
+    if not hits + misses:
         return "result cache: no reads"
-    rate = 100 * counts["hit"] / total
-    return f"result cache: {counts['hit']:.0f} hits, {counts['miss']:.0f} misses, {rate:.1f} %"
+    rate = 100 * hits / (hits + misses)
+    return f"result cache: {hits:.0f} hits, {misses:.0f} misses, hit rate {rate:.1f} %"
 
 
 def main() -> None:
@@ -496,15 +502,18 @@ def main() -> None:
         for actor in actors[:10]:  # warm every worker's imports and connections
             request(port, "GET", "/api/v1/media/", {"Authorization": f"Bearer {actor.api_key}"})
         if not args.skip_users:
+            before = cache_counts(port)
             samples = closed_loop(port, actors, wav, args.seconds)
             report(f"closed loop, {args.users} users, think time 1-3 s", samples)
-            print(cache_hit_rate(port))
+            print(cache_hit_rate(port, before))
         if not args.skip_ramp:
             rate = args.start_rate
             best = 0.0
             while True:
+                before = cache_counts(port)
                 samples = open_loop(port, actors, wav, rate, args.step_seconds)
                 p95, errors = report(f"open loop, API read mix offered at {rate:.0f}/s", samples)
+                print(cache_hit_rate(port, before))
                 if p95 >= THRESHOLD_MS or errors:
                     break
                 best = rate
@@ -512,7 +521,6 @@ def main() -> None:
             print(
                 f"\nhighest rate with p95 < {THRESHOLD_MS:.0f} ms and no errors: {best:.0f} req/s"
             )
-            print(cache_hit_rate(port))
     finally:
         for process in processes:
             if process.poll() is None:
