@@ -15,7 +15,7 @@ succeeded analyses, and then:
 It prints p50/p95/p99 per route, the error count, the rate, the load average and the result
 cache's hit rate (from /metrics). Out of CI; see bench/RESULTS.md.
 
-Usage: .venv/bin/python bench/load.py [--users 100] [--seconds 60] [--gunicorn-workers 3]
+Usage: .venv/bin/python bench/load.py [--users 100] [--seconds 60] [--gunicorn-workers N]
        [--pool-size 4] [--result-cache-seconds 86400] [--skip-ramp] [--skip-users]
 Databases: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_load, created
 and migrated) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed).
@@ -102,7 +102,7 @@ def environment(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
         "SENTRY_DSN": "",
         "POSTHOG_API_KEY": "",
         "LOG_LEVEL": "WARNING",
-        "GUNICORN_WORKERS": str(args.gunicorn_workers),
+        **({"GUNICORN_WORKERS": str(args.gunicorn_workers)} if args.gunicorn_workers else {}),
         "GUNICORN_ACCESS_LOG": "/dev/null",
         "GUNICORN_WORKER_CLASS": args.worker_class,
         "GUNICORN_THREADS": str(args.threads),
@@ -112,7 +112,11 @@ def environment(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
 def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
     """Create the database, users with a session and an API key, uploads and finished jobs."""
     import psycopg
+    import redis
 
+    # A fresh database reuses user and job ids, so a cache left by an earlier run would answer
+    # for them: start from an empty Redis database as well.
+    redis.Redis.from_url(REDIS_URL).flushdb()
     base, _, name = DATABASE_URL.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -477,7 +481,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--gunicorn-workers", type=int, default=3)
+    parser.add_argument("--gunicorn-workers", type=int, default=0, help="0: the config's default")
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--pool-size", type=int, default=4)
@@ -492,7 +496,7 @@ def main() -> None:
     env = environment(args, scratch)
     print(
         f"{os.cpu_count()} cores; load average {os.getloadavg()}; gunicorn "
-        f"{args.gunicorn_workers} x {args.worker_class} (threads {args.threads}); "
+        f"{args.gunicorn_workers or 'default'} x {args.worker_class} (threads {args.threads}); "
         f"pool {args.pool_size}; result cache {args.result_cache_seconds} s; {args.users} users"
     )
     actors = seed(env, args.users, scratch)
