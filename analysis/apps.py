@@ -9,6 +9,8 @@ class AnalysisConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from analysis.cache import result_cache_connect
         from analysis.kind import analysis_kind_register
 
         analysis_kind_register()
+        result_cache_connect()

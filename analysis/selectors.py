@@ -14,6 +14,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
 
 from accounts.models import User
+from analysis.cache import result_part_cached
 from analysis.errors import AnalysisFeatureMissing, AnalysisJobNotFound, AnalysisNotSucceeded
 from analysis.models import AnalysisJob
 
@@ -79,7 +80,7 @@ def analysis_arrays_gzip(*, job: AnalysisJob) -> bytes:
             "This analysis has no timeline or waveform; request those features.",
             extra={"features": job.features},
         )
-    return _read(job.arrays_key)
+    return result_part_cached(job, "arrays", lambda: _read(job.arrays_key))
 
 
 def analysis_arrays_get(*, job: AnalysisJob) -> dict[str, Any]:
@@ -97,7 +98,11 @@ def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
             + ".",
             extra={"required": list(AUDIO_ANALYSIS_FEATURES), "features": job.features},
         )
-    view: dict[str, Any] = json.loads(gzip.decompress(_read(job.audio_analysis_key)))
+    view: dict[str, Any] = result_part_cached(
+        job,
+        "audio-analysis",
+        lambda: json.loads(gzip.decompress(_read(job.audio_analysis_key))),
+    )
     return view
 
 

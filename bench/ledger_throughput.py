@@ -7,6 +7,9 @@ of them queue on that account's row lock). After each run the ledger is reconcil
 balance is checked against the operations that succeeded; anything unexpected is an anomaly
 and must be 0.
 
+Statements per op counts every SQL statement the workers sent (BEGIN/COMMIT included as
+Django sends them: savepoints and the statements themselves), divided by the operations done.
+
 Usage: .venv/bin/python bench/ledger_throughput.py [--seconds 5] [--workers 1 4 16]
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_ledger);
 it is created when missing and migrated.
@@ -21,6 +24,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,41 +59,49 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connections  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from billing.selectors import credit_balance_for_user, ledger_reconcile  # noqa: E402
 from billing.services import credits_capture, credits_grant, credits_reserve  # noqa: E402
 
 
-def work(user_id: int, start: float, seconds: float) -> tuple[int, int]:
-    """Reserve and capture until the deadline; return (operations done, errors)."""
+def work(user_id: int, start: float, seconds: float) -> tuple[int, int, int]:
+    """Reserve and capture until the deadline; return (operations done, errors, statements)."""
     connections.close_all()
     user = User.objects.get(pk=user_id)
     done = 0
     errors = 0
+    statements = 0
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
     while time.time() < start:
         time.sleep(0.001)
     deadline = start + seconds
-    while time.time() < deadline:
-        ref = f"bench:{uuid.uuid4()}"
-        try:
-            credits_reserve(user=user, amount=RESERVE, feature="analysis", job_ref=ref)
-            settlement = credits_capture(
-                job_ref=ref, feature="analysis", amount=CAPTURE, usage_quantity=60
-            )
-            if (settlement.captured, settlement.released) != (CAPTURE, RESERVE - CAPTURE):
+    with connection.execute_wrapper(count):
+        while time.time() < deadline:
+            ref = f"bench:{uuid.uuid4()}"
+            try:
+                credits_reserve(user=user, amount=RESERVE, feature="analysis", job_ref=ref)
+                settlement = credits_capture(
+                    job_ref=ref, feature="analysis", amount=CAPTURE, usage_quantity=60
+                )
+                if (settlement.captured, settlement.released) != (CAPTURE, RESERVE - CAPTURE):
+                    errors += 1
+                else:
+                    done += 1
+            except Exception as error:  # every failure is an anomaly to count, not to stop on
+                print(f"  worker error: {error!r}", file=sys.stderr)
                 errors += 1
-            else:
-                done += 1
-        except Exception as error:  # every failure is an anomaly to count, not to stop on
-            print(f"  worker error: {error!r}", file=sys.stderr)
-            errors += 1
     connections.close_all()
-    return done, errors
+    return done, errors, statements
 
 
-def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int]:
+def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int, float]:
     users = [
         User.objects.create_user(email=f"bench-{uuid.uuid4()}@example.com")
         for _ in range(1 if shared else workers)
@@ -102,10 +114,11 @@ def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int]:
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         results = pool.starmap(work, [(user_id, start, seconds) for user_id in assignment])
-    ops = sum(done for done, _ in results)
-    anomalies = sum(errors for _, errors in results)
+    ops = sum(done for done, _, _ in results)
+    anomalies = sum(errors for _, errors, _ in results)
+    statements = sum(count for _, _, count in results)
     per_user: dict[int, int] = {}
-    for user_id, (done, _) in zip(assignment, results, strict=True):
+    for user_id, (done, _, _) in zip(assignment, results, strict=True):
         per_user[user_id] = per_user.get(user_id, 0) + done
     for user in users:
         balance = credit_balance_for_user(user=user)
@@ -116,7 +129,7 @@ def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int]:
     if not report.ok:
         print(f"  reconciliation anomaly: {report}", file=sys.stderr)
         anomalies += 1 + len(report.drift_accounts)
-    return ops, ops / seconds, anomalies
+    return ops, ops / seconds, anomalies, statements / max(ops, 1)
 
 
 def main() -> None:
@@ -129,14 +142,16 @@ def main() -> None:
         f"PostgreSQL {DATABASE_URL.rpartition('@')[2]}; {os.cpu_count()} cores; "
         f"{options.seconds:g} s per run; one op = reserve {RESERVE} + capture {CAPTURE}"
     )
-    print(f"{'workers':>7} {'accounts':>9} {'ops':>7} {'ops/s':>8} {'anomalies':>9}")
+    print(
+        f"{'workers':>7} {'accounts':>9} {'ops':>7} {'ops/s':>8} {'stmts/op':>8} {'anomalies':>9}"
+    )
     total_anomalies = 0
     for shared in (False, True):
         for workers in options.workers:
-            ops, rate, anomalies = run(workers, options.seconds, shared)
+            ops, rate, anomalies, per_op = run(workers, options.seconds, shared)
             total_anomalies += anomalies
             layout = "1 shared" if shared else f"{workers} own"
-            print(f"{workers:>7} {layout:>9} {ops:>7} {rate:>8.1f} {anomalies:>9}")
+            print(f"{workers:>7} {layout:>9} {ops:>7} {rate:>8.1f} {per_op:>8.1f} {anomalies:>9}")
     print(f"anomalies: {total_anomalies} (must be 0)")
     if total_anomalies:
         raise SystemExit(1)

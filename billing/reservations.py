@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from billing.errors import JobAlreadyReserved, ReservationNotFound, ReservationReleased
+from billing.grants import (
+    apply_once,
+    expire_due_grants,
+    give_back,
+    lock_user_account,
+    spend,
+)
 from billing.models import (
     AccountKind,
     CreditAccount,
@@ -27,15 +35,12 @@ from billing.models import (
 )
 from billing.postings import (
     after_commit,
-    apply_once,
-    expire_due_grants,
-    give_back,
     ledger_transaction,
     lock_account,
-    lock_user_account,
-    record,
-    spend,
+    record_all,
+    remember_system_ids,
     system_account,
+    system_id_annotations,
 )
 
 
@@ -101,10 +106,6 @@ def credits_reserve(
         account = lock_user_account(user)
 
         def hold() -> Transfer:
-            if Transfer.objects.filter(
-                job_ref=job_ref, feature=feature, kind=TransferKind.RESERVE
-            ).exists():
-                raise JobAlreadyReserved(f"{job_ref} already holds a {feature} reservation.")
             transfer = spend(
                 account=account,
                 kind=TransferKind.RESERVE,
@@ -131,6 +132,14 @@ def credits_reserve(
             operation="reserve",
             fingerprint=f"amount={amount};feature={feature};job_ref={job_ref}",
             apply=hold,
+            conflict=(
+                Exists(
+                    Transfer.objects.filter(
+                        job_ref=job_ref, feature=feature, kind=TransferKind.RESERVE
+                    )
+                ),
+                lambda: JobAlreadyReserved(f"{job_ref} already holds a {feature} reservation."),
+            ),
         )
     return outcome.result()
 
@@ -143,38 +152,73 @@ def _reservation(*, job_ref: str, feature: str) -> Transfer | None:
     )
 
 
+def _lock_reservation(*, job_ref: str, feature: str) -> Transfer | None:
+    """The reservation of (`job_ref`, `feature`) with its account locked, in one statement.
+
+    Assumes an enclosing `ledger_transaction()`. On PostgreSQL the join waits for the lock
+    and returns the account row as the lock holder committed it.
+    """
+    reservation = (
+        Transfer.objects.select_related("debit_account")
+        .select_for_update(of=("debit_account",))
+        .filter(job_ref=job_ref, feature=feature, kind=TransferKind.RESERVE)
+        .annotate(**system_id_annotations())
+        .first()
+    )
+    if reservation is not None:
+        remember_system_ids(reservation)
+    return reservation
+
+
 def _lock_reservation_account(reservation: Transfer) -> CreditAccount:
     account = lock_account(reservation.debit_account_id)
     reservation.debit_account = account
     return account
 
 
-def _settled(reservation: Transfer) -> Settlement | None:
-    """The reservation's settlement if it has one; assumes its account's lock is held."""
-    settlements = {t.kind: t.amount for t in Transfer.objects.filter(pending=reservation)}
-    captured_usage = FeatureUsage.objects.filter(
-        job_ref=reservation.job_ref, feature=reservation.feature
-    ).exists()
-    if not settlements and not captured_usage:
-        return None
-    return Settlement(
+def _settlement(reservation: Transfer) -> tuple[Settlement | None, bool]:
+    """The reservation's settlement if it has one, and whether its usage was recorded.
+
+    Assumes its account's lock is held: read in one statement after the lock, so it sees
+    every settlement committed before.
+    """
+    settling = Transfer.objects.filter(pending=OuterRef("pk"))
+    used = FeatureUsage.objects.filter(job_ref=OuterRef("job_ref"), feature=OuterRef("feature"))
+    row = (
+        Transfer.objects.filter(pk=reservation.pk)
+        .annotate(
+            captured=Subquery(settling.filter(kind=TransferKind.CAPTURE).values("amount")[:1]),
+            released=Subquery(settling.filter(kind=TransferKind.RELEASE).values("amount")[:1]),
+            used=Exists(used),
+        )
+        .values("captured", "released", "used")
+        .get()
+    )
+    if row["captured"] is None and row["released"] is None and not row["used"]:
+        return None, False
+    settlement = Settlement(
         job_ref=reservation.job_ref,
         feature=reservation.feature,
-        captured=settlements.get(TransferKind.CAPTURE, 0),
-        released=settlements.get(TransferKind.RELEASE, 0),
+        captured=row["captured"] or 0,
+        released=row["released"] or 0,
         replayed=True,
     )
+    return settlement, bool(row["used"])
 
 
-def _release(
+def _settled(reservation: Transfer) -> Settlement | None:
+    """The reservation's settlement if it has one; assumes its account's lock is held."""
+    return _settlement(reservation)[0]
+
+
+def _release_transfer(
     *, reservation: Transfer, amount: int, memo: str, revenue: CreditAccount | None = None
 ) -> Transfer:
-    """Void `amount` of a reservation and return it to its grants; assumes the lock."""
-    account = reservation.debit_account
-    transfer = record(
+    """The unsaved release of `amount` of a reservation."""
+    return Transfer(
         kind=TransferKind.RELEASE,
-        debit=account,
-        credit=revenue or system_account(AccountKind.REVENUE),
+        debit_account=reservation.debit_account,
+        credit_account=revenue or system_account(AccountKind.REVENUE),
         amount=amount,
         idempotency_key=f"release:{reservation.feature}:{reservation.job_ref}",
         pending=reservation,
@@ -182,16 +226,27 @@ def _release(
         job_ref=reservation.job_ref,
         memo=memo,
     )
-    give_back(reservation=reservation, transfer=transfer, amount=amount)
+
+
+def _give_back(*, reservation: Transfer, release: Transfer) -> None:
+    """Return a recorded release's credits to their grants; assumes the lock."""
+    account = reservation.debit_account
+    give_back(reservation=reservation, transfer=release, amount=release.amount)
     # Credits handed back to a grant that expired while they were held expire right away.
     expire_due_grants(account=account, now=timezone.now())
     after_commit(
         movement="released",
         event="credits_released",
         user_id=account.user_id,
-        amount=amount,
+        amount=release.amount,
         feature=reservation.feature,
     )
+
+
+def _release(*, reservation: Transfer, amount: int, memo: str) -> Transfer:
+    """Void `amount` of a reservation and return it to its grants; assumes the lock."""
+    transfer = record_all([_release_transfer(reservation=reservation, amount=amount, memo=memo)])[0]
+    _give_back(reservation=reservation, release=transfer)
     return transfer
 
 
@@ -218,38 +273,53 @@ def credits_capture(
         raise ValueError("Usage quantity cannot be negative.")
     if usage_unit not in UsageUnit.values:
         raise ValueError(f"Unknown usage unit {usage_unit!r}.")
-    reservation = _reservation(job_ref=job_ref, feature=feature)
-    if reservation is None:
-        raise ReservationNotFound(f"{job_ref} holds no {feature} reservation.")
-    if amount is not None and not 0 <= amount <= reservation.amount:
-        raise ValueError(f"Capture must be between 0 and the reserved {reservation.amount}.")
-    captured = reservation.amount if amount is None else amount
     with ledger_transaction():
         # Under the lock, exactly one of a capture and a release (or the expiry sweep) sees
         # the reservation unsettled; the other sees its settlement and does nothing.
-        account = _lock_reservation_account(reservation)
-        settled = _settled(reservation)
+        reservation = _lock_reservation(job_ref=job_ref, feature=feature)
+        if reservation is None:
+            raise ReservationNotFound(f"{job_ref} holds no {feature} reservation.")
+        if amount is not None and not 0 <= amount <= reservation.amount:
+            raise ValueError(f"Capture must be between 0 and the reserved {reservation.amount}.")
+        captured = reservation.amount if amount is None else amount
+        account = reservation.debit_account
+        settled, was_capture = _settlement(reservation)
         if settled is not None:
-            if settled.captured == 0 and settled.released == reservation.amount:
-                was_capture = FeatureUsage.objects.filter(job_ref=job_ref, feature=feature).exists()
-                if not was_capture:
-                    raise ReservationReleased(
-                        f"The {feature} reservation of {job_ref} was already released."
-                    )
+            released_all = settled.captured == 0 and settled.released == reservation.amount
+            if released_all and not was_capture:
+                raise ReservationReleased(
+                    f"The {feature} reservation of {job_ref} was already released."
+                )
             return settled
-        capture: Transfer | None = None
         revenue = system_account(AccountKind.REVENUE)
+        rest = reservation.amount - captured
+        # The capture and the release of the rest are appended in one statement.
+        settling: list[Transfer] = []
         if captured > 0:
-            capture = record(
-                kind=TransferKind.CAPTURE,
-                debit=account,
-                credit=revenue,
-                amount=captured,
-                idempotency_key=f"capture:{feature}:{job_ref}",
-                pending=reservation,
-                feature=feature,
-                job_ref=job_ref,
+            settling.append(
+                Transfer(
+                    kind=TransferKind.CAPTURE,
+                    debit_account=account,
+                    credit_account=revenue,
+                    amount=captured,
+                    idempotency_key=f"capture:{feature}:{job_ref}",
+                    pending=reservation,
+                    feature=feature,
+                    job_ref=job_ref,
+                )
             )
+        if rest > 0:
+            settling.append(
+                _release_transfer(
+                    reservation=reservation,
+                    amount=rest,
+                    memo="Not used by the job.",
+                    revenue=revenue,
+                )
+            )
+        recorded = {transfer.kind: transfer for transfer in record_all(settling)}
+        capture = recorded.get(TransferKind.CAPTURE)
+        if capture is not None:
             after_commit(
                 movement="captured",
                 event="credits_captured",
@@ -257,11 +327,8 @@ def credits_capture(
                 amount=captured,
                 feature=feature,
             )
-        rest = reservation.amount - captured
-        if rest > 0:
-            _release(
-                reservation=reservation, amount=rest, memo="Not used by the job.", revenue=revenue
-            )
+        if TransferKind.RELEASE in recorded:
+            _give_back(reservation=reservation, release=recorded[TransferKind.RELEASE])
         if account.user_id is None:
             raise RuntimeError(f"Reservation {reservation.pk} debited a system account.")
         FeatureUsage.objects.create(

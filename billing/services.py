@@ -25,6 +25,14 @@ from billing.errors import (
     ReservationNotFound,
     ReservationReleased,
 )
+from billing.grants import (
+    apply_once,
+    expire_due_grants,
+    grant,
+    grant_once,
+    lock_user_account,
+    spend,
+)
 from billing.models import (
     AccountKind,
     CreditAccount,
@@ -35,14 +43,8 @@ from billing.models import (
     UsageUnit,
 )
 from billing.postings import (
-    apply_once,
-    expire_due_grants,
-    grant,
-    grant_once,
     ledger_transaction,
     lock_account,
-    lock_user_account,
-    spend,
     system_account,
 )
 from billing.reservations import (

@@ -11,8 +11,15 @@ import os
 
 wsgi_app = "phonoglyph.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
-worker_class = "sync"
+# 2 x cores + 1 (gunicorn's own advice): a sync worker waits on PostgreSQL, Redis and storage
+# for much of a request, so one per core leaves the CPUs idle while requests queue (bench/
+# RESULTS.md, "Load"). Set GUNICORN_WORKERS where os.cpu_count() sees the host's cores rather
+# than the container's share, and count each worker's connection (docs/operations.md).
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# Only for worker_class "gthread": requests each worker serves at once (one database
+# connection each; see docs/operations.md on pool sizing).
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Long enough for an upload's probe and virus scan; slow clients never reach a worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

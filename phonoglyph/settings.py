@@ -35,6 +35,9 @@ if LOCAL_ENV_FILE.is_file():
 DEBUG: bool = env.bool("DEBUG", default=False)
 
 SECRET_KEY: str = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
+# Previous keys, still accepted for signatures (sessions, password resets) while they age out:
+# rotating SECRET_KEY without logging everyone out (docs/operations.md, "Rotate secrets").
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
@@ -109,6 +112,18 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# psycopg's connection pool, per process, on PostgreSQL (0 turns it off). A gunicorn sync
+# worker or a Celery prefork child uses one connection at a time, a gthread worker one per
+# thread: size it in docs/operations.md ("Connection pooling") against max_connections.
+DATABASE_POOL_MAX_SIZE: int = env.int("DATABASE_POOL_MAX_SIZE", default=4)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    # Django refuses persistent connections alongside a pool: the pool keeps them instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -132,6 +147,10 @@ else:
     # refuses it exists for multi-process deployments, which set REDIS_URL.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# How long a succeeded analysis's detail, Spotify-style view and arrays stay cached
+# (analysis/cache.py); they never change, so this only bounds the cache's memory.
+PHONOGLYPH_RESULT_CACHE_SECONDS: int = env.int("PHONOGLYPH_RESULT_CACHE_SECONDS", default=86400)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -249,11 +268,6 @@ from phonoglyph.settings_limits import *  # noqa: E402, F403  # abuse limits and
 
 # Lock files shared by the processes of one host (the password-hashing slots).
 PHONOGLYPH_LOCK_DIR: str = env.str("PHONOGLYPH_LOCK_DIR", default=str(VAR_DIR / "locks"))
-RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
-
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
-
-PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)
 
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":

@@ -50,3 +50,8 @@ PHONOGLYPH_FREE_REQUESTS_PER_DAY: int | None = env.int(
 PHONOGLYPH_FREE_CONCURRENT_JOBS: int | None = env.int(
     "PHONOGLYPH_FREE_CONCURRENT_JOBS", default=None
 )
+# django-ratelimit: how a refusal is answered and which request field names the client.
+RATELIMIT_VIEW = "core.api.exceptions.ratelimited_view"
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+
+PHONOGLYPH_IDEMPOTENCY_TTL_HOURS: int = env.int("PHONOGLYPH_IDEMPOTENCY_TTL_HOURS", default=24)

@@ -65,6 +65,11 @@ UPLOAD_REJECTIONS = Counter(
 CREDITS_MOVED = Counter(
     "phonoglyph_credits_total", "Credits moved through the ledger, by movement.", ["movement"]
 )
+RESULT_CACHE = Counter(
+    "phonoglyph_result_cache_total",
+    "Reads of finished analysis results from the cache, by part and outcome (hit, miss).",
+    ["part", "outcome"],
+)
 
 # The alerting loop sets this after each evaluation; across processes the latest write wins.
 ALERTS_FIRING = Gauge(

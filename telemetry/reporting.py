@@ -19,6 +19,7 @@ from telemetry.metrics import (
     ANALYSIS_AUDIO_DURATION,
     ANALYSIS_PROCESSING_DURATION,
     CREDITS_MOVED,
+    RESULT_CACHE,
     STEM_SEPARATION_PROCESSING_DURATION,
     UPLOAD_REJECTIONS,
 )
@@ -66,6 +67,11 @@ def observe_stem_separation(
 ) -> None:
     """Record one finished stem separation's processing wall time."""
     STEM_SEPARATION_PROCESSING_DURATION.labels(outcome=outcome).observe(duration_seconds)
+
+
+def observe_result_cache(part: str, *, hit: bool) -> None:
+    """Count one read of a cached result part, found in the cache or not."""
+    RESULT_CACHE.labels(part=part, outcome="hit" if hit else "miss").inc()
 
 
 def observe_alert_firing(severity: AlertSeverity, count: int) -> None:

@@ -18,6 +18,9 @@ os.environ.setdefault("PHONOGLYPH_SIGNUP_BONUS_CREDITS", "0")
 os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_MINUTE", "1000000")
 os.environ.setdefault("PHONOGLYPH_FREE_REQUESTS_PER_DAY", "1000000")
 os.environ.setdefault("PHONOGLYPH_FREE_CONCURRENT_JOBS", "1000")
+# The race tests open one connection per thread, more than a pool sized for one process would
+# hand out at once; the production processes started by tests (tests/support/) pool.
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "0")
 
 from phonoglyph.settings import *  # noqa: F403
 

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import request_user
 from analysis.api.serializers import AnalysisCreateSerializer, AnalysisJobSerializer
+from analysis.cache import detail_cache_set, detail_cached_get
 from analysis.models import AnalysisJob
 from analysis.selectors import (
     analysis_arrays_gzip,
@@ -59,8 +60,14 @@ class AnalysisDetailApi(APIView):
 
     @extend_schema(responses=AnalysisJobSerializer)
     def get(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
-        return Response(AnalysisJobSerializer(job).data)
+        user = request_user(request)
+        cached = detail_cached_get(owner_id=user.pk, job_id=job_id)
+        if cached is not None:
+            return Response(cached)
+        job = analysis_job_get_for_user(user=user, job_id=job_id)
+        data = dict(AnalysisJobSerializer(job).data)
+        detail_cache_set(job, data)
+        return Response(data)
 
 
 class AnalysisCancelApi(APIView):

@@ -14,7 +14,8 @@ from engine.preview import transcode_preview
 from media.models import MediaFile
 from media.preview import media_preview_make
 from tests.media.audio import UPLOAD_EXTENSIONS
-from tests.media.conftest import MediaDirs, S3Server, files_under
+from tests.media.conftest import MediaDirs, files_under
+from tests.support.s3 import S3Server
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 
 from media.models import MediaFile
 from media.selectors import media_open_local_copy
-from tests.media.conftest import MediaDirs, S3Server, files_under, free_port
+from tests.media.conftest import MediaDirs, files_under, free_port
+from tests.support.s3 import S3Server
 
 pytestmark = pytest.mark.slow
 

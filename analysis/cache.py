@@ -1,0 +1,84 @@
+"""Cache-aside for finished analyses: their detail, Spotify-style view and arrays.
+
+A succeeded job's result never changes, so what is built from it is kept in Django's cache
+(Redis in production, shared by every web process) under a key naming the job, its owner, its
+engine version and the stored object it was read from. A miss reads the database or storage
+and fills the cache; any save or delete of the job evicts its entries, because deletions come
+by cascade (a user or an upload deleted) and from the admin, which no service of ours sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+from analysis.models import AnalysisJob
+from telemetry.reporting import observe_result_cache
+
+T = TypeVar("T")
+CachedPart = Literal["detail", "arrays", "audio-analysis"]
+PARTS: tuple[CachedPart, ...] = ("detail", "arrays", "audio-analysis")
+
+
+def detail_key(*, owner_id: int, job_id: int) -> str:
+    """The detail is looked up before the job is read, so its key holds only what the request
+    names: the owner (a job is only ever served to its owner) and the job."""
+    return f"analysis:v1:detail:{owner_id}:{job_id}"
+
+
+def _part_key(job: AnalysisJob, part: CachedPart) -> str:
+    source = job.arrays_key if part == "arrays" else job.audio_analysis_key
+    return f"analysis:v1:{part}:{job.pk}:{job.engine_version}:{source}"
+
+
+def _cached(key: str, part: CachedPart, load: Callable[[], T]) -> T:
+    value: T | None = cache.get(key)
+    observe_result_cache(part, hit=value is not None)
+    if value is None:
+        value = load()
+        cache.set(key, value, timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS)
+    return value
+
+
+def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], T]) -> T:
+    """`load()`'s value for a succeeded job's `part`, from the cache when it is there."""
+    return _cached(_part_key(job, part), part, load)
+
+
+def detail_cached_get(*, owner_id: int, job_id: int) -> dict[str, Any] | None:
+    """A succeeded job's cached detail, or None; counts the hit or miss."""
+    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, job_id=job_id))
+    observe_result_cache("detail", hit=value is not None)
+    return value
+
+
+def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
+    """Keep a job's detail once it succeeded; until then it still changes."""
+    if job.status == AnalysisJob.Status.SUCCEEDED:
+        cache.set(
+            detail_key(owner_id=job.owner_id, job_id=job.pk),
+            data,
+            timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS,
+        )
+
+
+def result_cache_keys(job: AnalysisJob) -> list[str]:
+    keys = [detail_key(owner_id=job.owner_id, job_id=job.pk)]
+    return keys + [_part_key(job, part) for part in PARTS if part != "detail"]
+
+
+def result_cache_evict(job: AnalysisJob) -> None:
+    cache.delete_many(result_cache_keys(job))
+
+
+def _evict(sender: type[AnalysisJob], instance: AnalysisJob, **kwargs: Any) -> None:
+    result_cache_evict(instance)
+
+
+def result_cache_connect() -> None:
+    post_save.connect(_evict, sender=AnalysisJob, dispatch_uid="analysis-result-cache-save")
+    post_delete.connect(_evict, sender=AnalysisJob, dispatch_uid="analysis-result-cache-delete")

@@ -1,0 +1,541 @@
+"""Load benchmark: the production web command on PostgreSQL and Redis, with a real worker.
+
+Starts `gunicorn --config deploy/gunicorn.conf.py` (the Dockerfile's command) under the
+production settings and one Celery worker, seeds users with sessions, API keys, uploads and
+succeeded analyses, and then:
+
+1. closed loop: `--users` virtual users, each waiting 1 to 3 s between requests, doing the
+   realistic mix (pages with a session, API lists and details, results and the Spotify-style
+   view, polling, uploads and analysis starts at a small share) for `--seconds`;
+2. open loop: the API read mix at fixed arrival rates, rising by `--step` from `--start-rate`,
+   `--step-seconds` each, until p95 passes 200 ms or a request fails. A request's latency runs
+   from its scheduled start, so a server that falls behind is charged for the queue it builds
+   (no coordinated omission).
+
+It prints p50/p95/p99 per route, the error count, the rate, the load average and the result
+cache's hit rate (from /metrics). Out of CI; see bench/RESULTS.md.
+
+Usage: .venv/bin/python bench/load.py [--users 100] [--seconds 60] [--gunicorn-workers N]
+       [--pool-size 4] [--result-cache-seconds 86400] [--skip-ramp] [--skip-users]
+Databases: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_load, created
+and migrated) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/phg_bench_load"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+METRICS_TOKEN = "bench-metrics-token"  # noqa: S105 (the benchmark's own server)
+SECRET_KEY = "bench-load-" + "k3y-" * 12
+THRESHOLD_MS = 200.0
+
+
+@dataclass
+class Actor:
+    """One seeded user: what it may ask for and how it authenticates."""
+
+    api_key: str
+    session: str
+    media_ids: list[int]
+    job_ids: list[int]
+
+
+@dataclass
+class Samples:
+    """Latencies (ms) per route and errors, shared by the generator threads."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=time.perf_counter)
+    finished: float = 0.0
+
+    def add(self, route: str, ms: float, ok: bool) -> None:
+        with self.lock:
+            self.latencies[route].append(ms)
+            self.finished = max(self.finished, time.perf_counter())
+            if not ok:
+                self.errors[route] += 1
+
+
+def environment(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "phonoglyph.settings",
+        "PYTHONPATH": str(ROOT),
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": DATABASE_URL,
+        "DATABASE_POOL_MAX_SIZE": str(args.pool_size),
+        "REDIS_URL": REDIS_URL,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "MEDIA_ROOT": str(scratch / "media"),
+        "PROMETHEUS_MULTIPROC_DIR": str(scratch / "prometheus"),
+        "PHONOGLYPH_METRICS_TOKEN": METRICS_TOKEN,
+        "PHONOGLYPH_RESULT_CACHE_SECONDS": str(args.result_cache_seconds),
+        "PHONOGLYPH_SIGNUP_BONUS_CREDITS": "0",
+        "PHONOGLYPH_UPLOADS_PER_HOUR": "100000",
+        "SENTRY_DSN": "",
+        "POSTHOG_API_KEY": "",
+        "LOG_LEVEL": "WARNING",
+        **({"GUNICORN_WORKERS": str(args.gunicorn_workers)} if args.gunicorn_workers else {}),
+        "GUNICORN_ACCESS_LOG": "/dev/null",
+        "GUNICORN_WORKER_CLASS": args.worker_class,
+        "GUNICORN_THREADS": str(args.threads),
+    }
+
+
+def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
+    """Create the database, users with a session and an API key, uploads and finished jobs."""
+    import psycopg
+    import redis
+
+    # A fresh database reuses user and job ids, so a cache left by an earlier run would answer
+    # for them: start from an empty Redis database as well.
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    base, _, name = DATABASE_URL.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update({k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"})
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accounts.models import User
+    from accounts.services import api_key_create
+    from analysis.models import AnalysisJob
+    from analysis.services import analysis_job_create, analysis_job_run
+    from billing.services import credits_grant
+    from media.models import MediaFile
+
+    wav = _wav(scratch)
+    template_user = User.objects.create_user(email="template@bench.example", password=None)
+    credits_grant(user=template_user, amount=10_000, reason="bench")
+    template_media = _media(template_user, wav)
+    job = analysis_job_create(user=template_user, media_id=template_media.pk, features=None)
+    analysis_job_run(job_id=job.pk, worker_host="bench-seed")
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.SUCCEEDED, job.error_message
+
+    actors = []
+    for index in range(users):
+        user = User.objects.create_user(email=f"user{index}@bench.example", password=None)
+        credits_grant(user=user, amount=100_000, reason="bench")
+        media = [_media(user, wav) for _ in range(2)]
+        jobs = [
+            AnalysisJob.objects.create(
+                owner=user,
+                media=item,
+                features=job.features,
+                features_key=job.features_key,
+                status=AnalysisJob.Status.SUCCEEDED,
+                engine_version=job.engine_version,
+                audio_sha256=job.audio_sha256,
+                audio_seconds=job.audio_seconds,
+                result=job.result,
+                arrays_key=job.arrays_key,
+                audio_analysis_key=job.audio_analysis_key,
+                queued_at=job.queued_at,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+                processing_seconds=job.processing_seconds,
+                progress=100,
+                soft_time_limit=job.soft_time_limit,
+                time_limit=job.time_limit,
+            )
+            for item in media
+        ]
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        actors.append(
+            Actor(
+                api_key=api_key_create(user=user).raw,
+                session=str(session.session_key),
+                media_ids=[item.pk for item in media],
+                job_ids=[item.pk for item in jobs],
+            )
+        )
+    assert MediaFile.objects.count() == 2 * users + 1
+    from django.db import connections
+
+    connections.close_all()
+    return actors
+
+
+def _wav(scratch: Path) -> bytes:
+    import numpy as np
+
+    from tests.analysis.audio import click_track_with_chord
+    from tests.support.audio import write_wav
+
+    samples = click_track_with_chord(seconds=4.0).astype(np.float32)
+    return write_wav(scratch / "clip.wav", samples).read_bytes()
+
+
+def _media(user: Any, wav: bytes) -> Any:
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from media.models import MediaFile
+    from media.storage import storage_key_new, storage_save
+
+    key = storage_key_new(extension="wav")
+    storage_save(key=key, content=ContentFile(wav), content_type="audio/wav")
+    return MediaFile.objects.create(
+        owner=user,
+        display_name="clip.wav",
+        status=MediaFile.Status.READY,
+        container="wav",
+        codec="pcm_s16le",
+        duration_seconds=4.0,
+        sample_rate=44100,
+        channels=2,
+        content_type="audio/wav",
+        storage_key=key,
+        size_bytes=len(wav),
+        sha256=hashlib.sha256(wav).hexdigest(),
+    )
+
+
+def start(env: dict[str, str], scratch: Path) -> tuple[int, list[subprocess.Popen[bytes]]]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    (scratch / "prometheus").mkdir(exist_ok=True)
+    log = (scratch / "processes.log").open("ab")
+    web = subprocess.Popen(
+        [
+            *[sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"],
+            *["--bind", f"127.0.0.1:{port}"],
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [
+            *[sys.executable, "-m", "celery", "-A", "phonoglyph", "worker"],
+            *["-Q", "analysis,celery", "--concurrency", "1", "--loglevel", "WARNING"],
+            *["-n", f"bench-{port}@%h"],
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if request(port, "GET", "/healthz", {})[0] == 200:
+                return port, [web, worker]
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start; see " + str(scratch / "processes.log"))
+
+
+_connections = threading.local()
+
+
+def request(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+) -> tuple[int, bytes]:
+    """One request over this thread's keep-alive connection (reopened when it was closed)."""
+    for attempt in range(2):
+        connection = getattr(_connections, "c", None)
+        if connection is None or getattr(_connections, "port", None) != port:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            _connections.c, _connections.port = connection, port
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (http.client.HTTPException, OSError):
+            connection.close()
+            _connections.c = None
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+Step = tuple[str, str, str, dict[str, str], bytes | None, set[int]]
+
+
+def _upload_body(wav: bytes) -> tuple[bytes, str]:
+    boundary = "benchboundary" + str(random.randrange(10**9))
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+            "Content-Type: audio/wav\r\n\r\n"
+        ).encode()
+        + wav
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def mix_step(actor: Actor, wav: bytes, reads_only: bool) -> Step:
+    """One request of the mix: (route, method, path, headers, body, accepted statuses)."""
+    api = {"Authorization": f"Bearer {actor.api_key}", "Accept-Encoding": "gzip"}
+    job = random.choice(actor.job_ids)
+    media = random.choice(actor.media_ids)
+    results = f"/api/v1/analyses/{job}"
+    reads: list[tuple[float, Step]] = [
+        (15, ("api media list", "GET", "/api/v1/media/", api, None, {200})),
+        (15, ("api analyses list", "GET", "/api/v1/analyses/", api, None, {200})),
+        (10, ("api media detail", "GET", f"/api/v1/media/{media}/", api, None, {200})),
+        (25, ("api analysis detail", "GET", f"/api/v1/analyses/{job}/", api, None, {200})),
+        (
+            10,
+            (
+                "api audio-analysis",
+                "GET",
+                f"{results}/audio-analysis/",
+                api,
+                None,
+                {200},
+            ),
+        ),
+        (10, ("api timeline", "GET", f"{results}/timeline/", api, None, {200})),
+    ]
+    if not reads_only:
+        page = {"Cookie": f"sessionid={actor.session}"}
+        body, content_type = _upload_body(wav)
+        reads += [
+            (6, ("page library", "GET", "/media/", page, None, {200})),
+            (4, ("page analysis", "GET", f"/analyses/{job}/", page, None, {200})),
+            (
+                3,
+                (
+                    "api upload",
+                    "POST",
+                    "/api/v1/media/",
+                    {**api, "Content-Type": content_type},
+                    body,
+                    {201},
+                ),
+            ),
+            (
+                2,
+                (
+                    "api analysis start",
+                    "POST",
+                    "/api/v1/analyses/",
+                    {**api, "Content-Type": "application/json"},
+                    f'{{"media": {media}, "features": ["tempo"]}}'.encode(),
+                    {200, 202},
+                ),
+            ),
+        ]
+    weights = [weight for weight, _ in reads]
+    return random.choices([step for _, step in reads], weights=weights)[0]
+
+
+def fire(port: int, step: Step, samples: Samples, scheduled: float) -> None:
+    route, method, path, headers, body, accepted = step
+    try:
+        status, _ = request(port, method, path, headers, body)
+        ok = status in accepted
+    except OSError:
+        ok = False
+    samples.add(route, (time.perf_counter() - scheduled) * 1000, ok)
+
+
+def closed_loop(port: int, actors: list[Actor], wav: bytes, seconds: float) -> Samples:
+    samples = Samples()
+    deadline = time.perf_counter() + seconds
+
+    def user(actor: Actor) -> None:
+        time.sleep(random.uniform(0, 3))
+        while time.perf_counter() < deadline:
+            fire(port, mix_step(actor, wav, reads_only=False), samples, time.perf_counter())
+            time.sleep(random.uniform(1, 3))
+
+    threads = [threading.Thread(target=user, args=(actor,), daemon=True) for actor in actors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+def open_loop(port: int, actors: list[Actor], wav: bytes, rate: float, seconds: float) -> Samples:
+    """Fire the API read mix at `rate` per second for `seconds`, whatever the server does."""
+    samples = Samples()
+    total = int(rate * seconds)
+    start_at = time.perf_counter() + 0.5
+    samples.started = start_at
+    slots = iter(range(total))
+    slot_lock = threading.Lock()
+
+    def shooter() -> None:
+        while True:
+            with slot_lock:
+                index = next(slots, None)
+            if index is None:
+                return
+            scheduled = start_at + index / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            elif -delay > seconds:
+                # The server is a whole step behind: count the rest as failed, not sent.
+                samples.add("(not sent: overload)", -delay * 1000, ok=False)
+                continue
+            fire(port, mix_step(random.choice(actors), wav, reads_only=True), samples, scheduled)
+
+    threads = [threading.Thread(target=shooter, daemon=True) for _ in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def report(title: str, samples: Samples) -> tuple[float, int]:
+    every = [ms for values in samples.latencies.values() for ms in values]
+    errors = sum(samples.errors.values())
+    took = max(samples.finished - samples.started, 1e-6)
+    print(
+        f"\n{title}: {len(every)} requests completed in {took:.1f} s = {len(every) / took:.1f} "
+        f"req/s, {errors} errors, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'route':<22} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    for route in sorted(samples.latencies):
+        values = samples.latencies[route]
+        print(
+            f"{route:<22} {len(values):>6} {percentile(values, 0.5):>8.1f} "
+            f"{percentile(values, 0.95):>8.1f} {percentile(values, 0.99):>8.1f} "
+            f"{samples.errors[route]:>6}"
+        )
+    p95 = percentile(every, 0.95)
+    print(
+        f"{'all':<22} {len(every):>6} {percentile(every, 0.5):>8.1f} {p95:>8.1f} "
+        f"{percentile(every, 0.99):>8.1f} {errors:>6}"
+    )
+    return p95, errors
+
+
+def cache_counts(port: int) -> dict[str, float]:
+    """The result cache's hits and misses so far, summed over every web worker."""
+    _, body = request(port, "GET", "/metrics", {"Authorization": f"Bearer {METRICS_TOKEN}"})
+    counts: dict[str, float] = defaultdict(float)
+    pattern = r'phonoglyph_result_cache_total\{[^}]*outcome="(hit|miss)"[^}]*\} ([0-9.e+]+)'
+    for outcome, value in re.findall(pattern, body.decode()):
+        counts[outcome] += float(value)
+    return counts
+
+
+def cache_hit_rate(port: int, before: dict[str, float]) -> str:
+    """The hit rate of the reads since `before`."""
+    now = cache_counts(port)
+    hits = now["hit"] - before.get("hit", 0.0)
+    misses = now["miss"] - before.get("miss", 0.0)
+    if not hits + misses:
+        return "result cache: no reads"
+    rate = 100 * hits / (hits + misses)
+    return f"result cache: {hits:.0f} hits, {misses:.0f} misses, hit rate {rate:.1f} %"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--gunicorn-workers", type=int, default=0, help="0: the config's default")
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--pool-size", type=int, default=4)
+    parser.add_argument("--result-cache-seconds", type=int, default=86400)
+    parser.add_argument("--start-rate", type=float, default=50)
+    parser.add_argument("--step", type=float, default=50)
+    parser.add_argument("--step-seconds", type=float, default=15)
+    parser.add_argument("--skip-ramp", action="store_true")
+    parser.add_argument("--skip-users", action="store_true")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="phg-load-"))
+    env = environment(args, scratch)
+    print(
+        f"{os.cpu_count()} cores; load average {os.getloadavg()}; gunicorn "
+        f"{args.gunicorn_workers or 'default'} x {args.worker_class} (threads {args.threads}); "
+        f"pool {args.pool_size}; result cache {args.result_cache_seconds} s; {args.users} users"
+    )
+    actors = seed(env, args.users, scratch)
+    wav = (scratch / "clip.wav").read_bytes()
+    port, processes = start(env, scratch)
+    try:
+        for actor in actors[:10]:  # warm every worker's imports and connections
+            request(port, "GET", "/api/v1/media/", {"Authorization": f"Bearer {actor.api_key}"})
+        if not args.skip_users:
+            before = cache_counts(port)
+            samples = closed_loop(port, actors, wav, args.seconds)
+            report(f"closed loop, {args.users} users, think time 1-3 s", samples)
+            print(cache_hit_rate(port, before))
+        if not args.skip_ramp:
+            rate = args.start_rate
+            best = 0.0
+            while True:
+                before = cache_counts(port)
+                samples = open_loop(port, actors, wav, rate, args.step_seconds)
+                p95, errors = report(f"open loop, API read mix offered at {rate:.0f}/s", samples)
+                print(cache_hit_rate(port, before))
+                if p95 >= THRESHOLD_MS or errors:
+                    break
+                best = rate
+                rate += args.step
+            print(
+                f"\nhighest rate with p95 < {THRESHOLD_MS:.0f} ms and no errors: {best:.0f} req/s"
+            )
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
