@@ -137,18 +137,20 @@ def _parsed_body(request: HttpRequest, body: bytes) -> Any:
 
 def _add_request_context(event: dict[str, Any], current: RequestTelemetry) -> None:
     request = current.request
+    # This request's values win over whatever an earlier request left on the thread's scope:
+    # untraced requests share it rather than paying for an isolated one.
     tags = event.setdefault("tags", {})
-    tags.setdefault("request_id", getattr(request, "request_id", None))
+    tags["request_id"] = getattr(request, "request_id", None)
     route = route_of(getattr(request, "resolver_match", None))
     if route != UNMATCHED_ROUTE:
-        tags.setdefault("route", route)
+        tags["route"] = route
     if event.get("type") == "transaction":
         # A trace is read by its route and timings; the full request is kept for errors, so
         # the tenth of requests that are traced pay for no header or body walk.
         event.setdefault("request", {"url": request_info_url(request), "method": request.method})
     else:
         event.setdefault("request", request_info(request))
-        event.setdefault("transaction", route_path(request))
+        event["transaction"] = route_path(request)
         user_id = user_id_of(request)
         if user_id is not None:
             event.setdefault("user", {}).setdefault("id", str(user_id))
