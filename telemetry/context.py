@@ -147,9 +147,9 @@ def _add_request_context(event: dict[str, Any], current: RequestTelemetry) -> No
     if event.get("type") == "transaction":
         # A trace is read by its route and timings; the full request is kept for errors, so
         # the tenth of requests that are traced pay for no header or body walk.
-        event.setdefault("request", {"url": request_info_url(request), "method": request.method})
+        event["request"] = {"url": request_info_url(request), "method": request.method}
     else:
-        event.setdefault("request", request_info(request))
+        event["request"] = request_info(request)
         event["transaction"] = route_path(request)
         user_id = user_id_of(request)
         if user_id is not None:
