@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import sentry_sdk
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.test import RequestFactory
 
 from accounts.models import User
@@ -20,12 +20,13 @@ from tests.support.servers import RecordingServer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _serve(path: str, auth: str) -> HttpResponse:
-    def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+def _serve(path: str, auth: str) -> HttpResponseBase:
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
         assert status.startswith("200"), status
+        return None
 
     environ = RequestFactory().get(path, HTTP_AUTHORIZATION=auth).environ
-    response: HttpResponse = WSGIHandler()(environ, start_response)
+    response = WSGIHandler()(environ, start_response)
     b"".join(response)
     return response
 
