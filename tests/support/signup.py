@@ -15,7 +15,7 @@ def confirmation_path(email: str) -> str:
     """The path of the latest confirmation link mailed to `email` (locmem outbox)."""
     for message in reversed(mail.outbox):
         if message.to == [email]:
-            found = CONFIRM_LINK.search(message.body)
+            found = CONFIRM_LINK.search(str(message.body))
             if found:
                 return found.group(1)
     raise AssertionError(f"No confirmation link was mailed to {email}.")
