@@ -8,22 +8,13 @@ from django.test import Client
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD
 from tests.monitoring.factories import AnalysisJobFactory, MediaFileFactory
+from tests.support.signup import sign_up_and_confirm
 
 pytestmark = pytest.mark.django_db
 
 
 def _sign_up(client: Client) -> Client:
-    response = client.post(
-        "/account/signup/",
-        {
-            "email": "new@example.com",
-            "password1": "a long pass phrase",
-            "password2": "a long pass phrase",
-        },
-    )
-    assert response.status_code == 302
-    assert response["Location"] == "/welcome/"
-    return client
+    return sign_up_and_confirm(client, "new@example.com", "a long pass phrase")
 
 
 def test_sign_up_lands_on_a_welcome_page_with_the_free_credits_and_the_price(

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, ViewportSize, expect
 from rest_framework.test import APIClient
 
+from accounts.confirmation import confirmation_token_make
 from accounts.models import User
 from accounts.roles import user_role_grant
 from accounts.services import api_key_create, user_create
@@ -54,6 +56,7 @@ class Site:
     media_id: int
     job_id: int
     running_job_id: int
+    confirm_path: str
 
 
 @pytest.fixture
@@ -103,6 +106,7 @@ def site(
         processing_seconds=None,
     )
 
+    newcomer = user_create(email="newcomer@example.com", password=DEFAULT_PASSWORD, confirmed=False)
     staff = user_create(email="ops@example.com", password=DEFAULT_PASSWORD)
     user_role_grant(user=staff, staff=True)
     now = timezone.now()
@@ -127,6 +131,9 @@ def site(
         media_id=media_id,
         job_id=job_id,
         running_job_id=running.pk,
+        confirm_path=reverse(
+            "accounts:signup-confirm", args=[confirmation_token_make(user=newcomer)]
+        ),
     )
 
 
@@ -185,6 +192,9 @@ ANONYMOUS_PAGES = {
     "landing": "/",
     "login": "/account/login/",
     "signup": "/account/signup/",
+    "signup-done": "/account/signup/done/",
+    "confirm-resend": "/account/signup/confirm/resend/",
+    "confirm-refused": "/account/signup/confirm/not-a-signed-link/",
     "reset": "/account/password/reset/",
     "api-docs": "/api/v1/docs/",
 }
@@ -221,7 +231,7 @@ def test_every_page_passes_axe_and_fits_a_phone(
 
     logs: list[PageLog] = []
     for email, pages in (
-        (None, ANONYMOUS_PAGES),
+        (None, {**ANONYMOUS_PAGES, "confirm": site.confirm_path}),
         (site.user.email, _pages(site)),
         (site.staff.email, STAFF_PAGES),
     ):
