@@ -49,7 +49,7 @@ class MediaUploadSerializer(serializers.Serializer[None]):
 class FollowUpOutcomeSerializer(serializers.Serializer[None]):
     """What became of one follow-up asked for with the upload (e.g. `analyse=true`)."""
 
-    status = serializers.ChoiceField(choices=["started", "refused"])
+    status = serializers.CharField(help_text="`started` or `refused`.")
     url = serializers.CharField(required=False, help_text="The API resource it started.")
     page_url = serializers.CharField(required=False, help_text="Its page on the site.")
     code = serializers.CharField(required=False, help_text="Why it was refused.")
