@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import request_user
 from core.api.idempotency import idempotent
+from core.api.schema import ProblemAutoSchema
 from media.api.serializers import (
     MediaFileSerializer,
     MediaUploadResultSerializer,
@@ -42,7 +42,7 @@ from media.upload import MediaUploadHandler, media_upload_handler_install, recei
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
 
 
-class MediaUploadSchema(AutoSchema):
+class MediaUploadSchema(ProblemAutoSchema):
     """The upload body: the file part, and one optional field per registered follow-up.
 
     Built when the schema is generated, after the packages that offer follow-ups registered.
