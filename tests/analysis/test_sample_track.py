@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import threading
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,16 @@ def test_the_bundled_recording_ships_with_its_credits() -> None:
     assert "CC BY 4.0" in credits
     assert "GuitarSet" in SAMPLE_TRACK.credit
     assert "CC BY 4.0" in SAMPLE_TRACK.credit
+
+
+def test_an_installed_package_carries_the_recording_and_its_credits() -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["analysis"]
+    package = SAMPLE_TRACK.path.parents[1]
+
+    for bundled in (SAMPLE_TRACK.path, SAMPLE_TRACK.path.parent / "CREDITS.md"):
+        relative = bundled.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 def test_the_sample_track_becomes_one_of_the_users_files_and_an_analysis_of_every_feature(
