@@ -118,7 +118,10 @@ ANALYSIS_KIND: JobKind[AnalysisJob, AnalysisResult] = JobKind(
     credits=JobCredits(
         feature=CREDITS_FEATURE,
         ledger=JOB_LEDGER,
-        price=lambda job: price_for(CREDITS_FEATURE, job.audio_seconds),
+        # The sample track's analysis is the one free analysis an account gets.
+        price=lambda job: (
+            0 if job.is_sample_track else price_for(CREDITS_FEATURE, job.audio_seconds)
+        ),
         usage=lambda job: Usage(quantity=round(job.audio_seconds), unit="audio_seconds"),
     ),
     run=_analyse,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import User
+from core.api.exceptions import DomainError
 from media.errors import (
     FileMissing,
     FileTooLarge,
@@ -21,6 +23,7 @@ from media.errors import (
     UploadRateLimited,
     UploadRejected,
 )
+from media.follow_ups import FollowUpOutcome, upload_follow_ups
 from media.metadata import validate_metadata_budget
 from media.models import MediaFile, UploadRejection
 from media.selectors import media_get_for_user, media_storage_used_bytes
@@ -142,6 +145,25 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
         },
     )
     return media
+
+
+def media_follow_ups_start(
+    *, user: User, media: MediaFile, fields: Collection[str]
+) -> dict[str, FollowUpOutcome]:
+    """Start the registered follow-ups named in `fields` on the fresh upload `media`.
+
+    Each is started on its own, and a refusal is reported in its outcome rather than raised:
+    the upload has been accepted and stays whatever a follow-up decides.
+    """
+    outcomes: dict[str, FollowUpOutcome] = {}
+    for follow_up in upload_follow_ups():
+        if follow_up.field not in fields:
+            continue
+        try:
+            outcomes[follow_up.field] = follow_up.start(user, media)
+        except DomainError as refusal:
+            outcomes[follow_up.field] = refusal
+    return outcomes
 
 
 def _quota_check(*, user: User, size_bytes: int) -> None:

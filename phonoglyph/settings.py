@@ -259,8 +259,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "LICENSE": {"name": "AGPL-3.0-or-later"},
-    # Every job kind shares one set of states; one name keeps the schema's enums apart.
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
+    # Every job kind shares one set of states, and a media file's states appear in the
+    # upload's result too; one name each keeps the schema's enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "MediaFileStatusEnum": "media.models.MediaFile.Status",
+    },
 }
 
 # Read after the local env file above, like every setting.

@@ -21,6 +21,11 @@ def stem_separation_job_list_for_user(*, user: User) -> QuerySet[StemSeparationJ
     return StemSeparationJob.objects.filter(owner=user).select_related("media")
 
 
+def stem_separation_job_list_for_media(*, user: User, media_id: int) -> QuerySet[StemSeparationJob]:
+    """`user`'s separations of one of their files, newest first."""
+    return stem_separation_job_list_for_user(user=user).filter(media_id=media_id)
+
+
 def stem_separation_job_get_for_user(*, user: User, job_id: int) -> StemSeparationJob:
     """One of `user`'s separations; another user's is indistinguishable from a missing one."""
     job = stem_separation_job_list_for_user(user=user).filter(pk=job_id).first()

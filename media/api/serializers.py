@@ -44,3 +44,24 @@ class MediaUploadSerializer(serializers.Serializer[None]):
     file = serializers.FileField(
         help_text="The audio: .wav, .mp3, .flac, .ogg, .oga, .opus, .m4a, .aac, .aif or .aiff."
     )
+
+
+class FollowUpOutcomeSerializer(serializers.Serializer[None]):
+    """What became of one follow-up asked for with the upload (e.g. `analyse=true`)."""
+
+    status = serializers.CharField(help_text="`started` or `refused`.")
+    url = serializers.CharField(required=False, help_text="The API resource it started.")
+    page_url = serializers.CharField(required=False, help_text="Its page on the site.")
+    code = serializers.CharField(required=False, help_text="Why it was refused.")
+    detail = serializers.CharField(required=False)
+
+
+class MediaUploadResultSerializer(MediaFileSerializer):
+    """The accepted upload, and what its follow-ups started (keyed by their field)."""
+
+    follow_ups = serializers.DictField(child=FollowUpOutcomeSerializer(), read_only=True)
+
+    class Meta:
+        model = MediaFile
+        fields: tuple[str, ...] = (*MediaFileSerializer.Meta.fields, "follow_ups")
+        read_only_fields = fields
