@@ -41,6 +41,10 @@ def _decoded_seconds(path: Path) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+def _stream_body(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
 def _logged_in(user: Any) -> Client:
     client = Client()
     assert client.login(email=user.email, password=DEFAULT_PASSWORD)
@@ -100,7 +104,7 @@ def test_every_accepted_format_gets_a_preview_without_being_analysed(
         assert preview.status_code == 200, name
         assert preview["Content-Type"] == "audio/webm"
         copy = tmp_path / f"{name}.webm"
-        copy.write_bytes(b"".join(preview.streaming_content))
+        copy.write_bytes(_stream_body(preview))
         assert _decoded_seconds(copy) == pytest.approx(1.0, abs=0.1), name
 
 
