@@ -70,7 +70,8 @@ def _analyse(job: AnalysisJob, progress: ProgressCallback) -> AnalysisResult:
 
 
 def _preview(job: AnalysisJob, local: LocalAudio) -> None:
-    """Have media make the upload's playable preview while the audio is at hand, once.
+    """Have media make the upload's playable preview while the audio is at hand, if the
+    upload's own preview task has not made it yet (an existing preview is kept as it is).
 
     The result does not depend on it: without a preview the page plays the original upload.
     """

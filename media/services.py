@@ -26,6 +26,7 @@ from media.errors import (
 from media.follow_ups import FollowUpOutcome, upload_follow_ups
 from media.metadata import validate_metadata_budget
 from media.models import MediaFile, UploadRejection
+from media.preview import media_preview_request
 from media.selectors import media_get_for_user, media_storage_used_bytes
 from media.storage import storage_delete, storage_key_new, storage_save
 from media.upload import ReceivedUpload
@@ -68,7 +69,8 @@ def media_upload_rate_limit_check(*, request: HttpRequest, user: User) -> None:
 
 
 def media_upload(*, user: User, upload: ReceivedUpload) -> MediaFile:
-    """Validate an upload, store it under a random key and record it as ready.
+    """Validate an upload, store it under a random key, record it as ready and queue the
+    making of its playable preview once committed.
 
     Raises an UploadRejected subclass (recorded, counted, and kept as a rejected MediaFile;
     nothing is written to storage), FileMissing when no file part arrived, or
@@ -126,7 +128,9 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
                 bit_rate=probe.bit_rate,
                 content_type=content_type,
                 status=MediaFile.Status.READY,
+                preview_status=MediaFile.PreviewStatus.PENDING,
             )
+            media_preview_request(media_id=media.pk)
     except BaseException:
         # The object must not outlive a row that was never written; a failure to clean up
         # must not hide the error that got us here.

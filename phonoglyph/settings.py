@@ -368,6 +368,8 @@ CELERY_TASK_ROUTES = {
     "analysis.tasks.analysis_jobs_sweep": {"queue": "celery"},
     "stems.tasks.stem_separation_job_run": {"queue": "stems"},
     "stems.tasks.stem_separation_jobs_sweep": {"queue": "celery"},
+    # Short (far faster than real time), so it does not wait behind analyses and separations.
+    "media.tasks.media_preview_make": {"queue": "celery"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -8,6 +8,9 @@ from media.models import MediaFile
 
 class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
     download_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField(
+        help_text="The browser-playable preview (Opus in WebM) once `preview_status` is ready."
+    )
 
     class Meta:
         model = MediaFile
@@ -24,6 +27,8 @@ class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
             "channels",
             "bit_rate",
             "content_type",
+            "preview_status",
+            "preview_url",
             "rejection_code",
             "rejection_message",
             "created_at",
@@ -36,6 +41,11 @@ class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
         if not media.is_ready:
             return None
         return reverse("api:media-download", kwargs={"media_id": media.pk})
+
+    def get_preview_url(self, media: MediaFile) -> str | None:
+        if not media.is_ready or not media.preview_key:
+            return None
+        return reverse("api:media-preview", kwargs={"media_id": media.pk})
 
 
 class MediaUploadSerializer(serializers.Serializer[None]):

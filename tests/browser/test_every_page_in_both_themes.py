@@ -2,7 +2,8 @@
 no sideways scrolling at 390 px, a skip link, and the header folded into a menu on phones.
 
 With PHONOGLYPH_SCREENSHOTS=<folder> the walk also saves the screenshots kept in
-docs/screenshots/ (scripts/screenshots sets it).
+docs/screenshots/ (scripts/screenshots sets it). The results page is checked and pictured
+mid-playback, its visualizer open.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = os.environ.get("PHONOGLYPH_SCREENSHOTS", "")
 # The pages docs/screenshots/ shows, by the names the walk gives them.
 SCREENSHOT_PAGES = {"landing", "welcome", "upload", "job", "results", "credits", "pipeline-health"}
+# The results page is checked (and pictured) mid-playback: past this position, the visualizer
+# open and drawing.
+PLAYED_SECONDS = 2.0
 # Canvas pictures, charts and tables that scroll inside their own box are fine; the page
 # itself must not.
 PAGE_FITS = "() => document.documentElement.scrollWidth"
@@ -87,7 +91,15 @@ def site(
         "/api/v1/analyses/",
         {
             "media": media_id,
-            "features": ["tempo", "key", "loudness", "onsets", "sections", "timeline"],
+            "features": [
+                "tempo",
+                "key",
+                "loudness",
+                "onsets",
+                "sections",
+                "timeline",
+                "waveform",
+            ],
         },
         format="json",
     )
@@ -201,9 +213,23 @@ ANONYMOUS_PAGES = {
 STAFF_PAGES = {"pipeline-health": "/admin/monitoring/alert/pipeline-health/", "admin": "/admin/"}
 
 
+def _play_past_the_start(page: Page) -> None:
+    """Open the visualizer and play the track until the playhead is past PLAYED_SECONDS."""
+    page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready")
+    page.get_by_role("button", name="Visualizer preview").click()
+    page.evaluate("document.getElementById('audio-player').play()")
+    page.wait_for_function(
+        "(t) => document.getElementById('audio-player').currentTime > t && "
+        "Number(document.getElementById('visualizer-canvas').dataset.frames) > 10",
+        arg=PLAYED_SECONDS,
+    )
+
+
 def _check(page: Page, name: str, path: str, *, scheme: str, phone: bool) -> list[str]:
     page.goto(path)
     page.wait_for_load_state("networkidle")
+    if name == "results":
+        _play_past_the_start(page)
     problems = [
         f"{name} ({scheme}{', phone' if phone else ''}): {violation['id']} "
         f"{violation['help']} at {violation['nodes']}"
@@ -217,7 +243,8 @@ def _check(page: Page, name: str, path: str, *, scheme: str, phone: bool) -> lis
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = f"{scheme}{'-phone' if phone else ''}"
-        page.screenshot(path=str(folder / f"{name}-{suffix}.png"))
+        # The results page whole: player, visualizer and panes with their playhead.
+        page.screenshot(path=str(folder / f"{name}-{suffix}.png"), full_page=name == "results")
     return problems
 
 

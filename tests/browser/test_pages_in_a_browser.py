@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -135,7 +136,12 @@ def test_the_results_page_draws_the_analysis_pictures(
     job = AnalysisJob.objects.get(owner=user)
     assert job_url.endswith(f"/analyses/{job.pk}/")
     assert job.published_at is not None
-    assert len(list(private_broker.glob("*.msg"))) == 1
+    # The upload queued its playable preview; the page, the analysis.
+    published = sorted(
+        json.loads(message.read_text())["headers"]["task"]
+        for message in private_broker.glob("*.msg")
+    )
+    assert published == ["analysis.tasks.analysis_job_run", "media.tasks.media_preview_make"]
 
     # The worker's part, in this process: the real task, on the job the page started.
     assert analysis_job_run.apply(args=(job.pk,)).successful()
