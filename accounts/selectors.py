@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.db.models import QuerySet
 
+from accounts.cache import plan_cached
 from accounts.models import ApiKey, Plan, User
 
 
@@ -35,15 +36,19 @@ _FREE_FALLBACK = Plan(
 )
 
 
+def _plan_load(plan_id: int | None) -> Plan:
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id is not None else None
+    return plan or Plan.objects.filter(name=Plan.FREE).first() or _FREE_FALLBACK
+
+
 def plan_for_user(*, user: User | None) -> PlanLimits:
     """The limits of `user`'s plan; no user (anonymous) and no plan mean the `free` plan.
 
     The free plan's request budgets and concurrent jobs yield to PHONOGLYPH_FREE_* settings
     when those are set; monthly free credits default to PHONOGLYPH_MONTHLY_FREE_CREDITS.
     """
-    plan = user.plan if user is not None and user.plan_id is not None else None
-    if plan is None:
-        plan = Plan.objects.filter(name=Plan.FREE).first() or _FREE_FALLBACK
+    plan_id = user.plan_id if user is not None else None
+    plan = plan_cached(plan_id, lambda: _plan_load(plan_id))
     limits = PlanLimits(
         name=plan.name,
         requests_per_minute=plan.requests_per_minute,

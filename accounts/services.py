@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.cache import api_key_cached, api_keys_evict
 from accounts.models import ApiKey, User
 from core.api.exceptions import DomainError
 
@@ -144,6 +145,9 @@ def api_key_revoke(*, user: User, api_key_id: int, revoked_by: ApiKey | None = N
             return False
         doomed = {target.pk} | _api_key_descendants(root_id=target.pk)
         ApiKey.objects.filter(pk__in=doomed, revoked_at__isnull=True).update(revoked_at=now)
+        # A bulk UPDATE sends no signal: without this, every web process would go on
+        # accepting the keys from the cache.
+        api_keys_evict(ApiKey.objects.filter(pk__in=doomed).values_list("key_hash", flat=True))
     return True
 
 
@@ -159,13 +163,27 @@ def _api_key_descendants(*, root_id: int) -> set[int]:
 
 
 def api_key_authenticate(*, raw: str) -> ApiKey | None:
-    """Return the active, unexpired key `raw` of an active user, recording its use; else None."""
+    """Return the active, unexpired key `raw` of an active user, recording its use; else None.
+
+    The key and its user come from the shared cache (accounts.cache), which every change to
+    them evicts; last_used_at is written when the key is read from the database, so it lags
+    real use by at most LAST_USED_RESOLUTION plus the cache's lifetime.
+    """
     if not raw.startswith(API_KEY_PREFIX):
         return None
+    key_hash = api_key_hash(raw)
+    api_key = api_key_cached(key_hash, lambda: _api_key_load(key_hash=key_hash))
+    # A cached key can expire while it sits in the cache.
+    if api_key is None or not api_key.is_active or not api_key.user.is_active:
+        return None
+    return api_key
+
+
+def _api_key_load(*, key_hash: str) -> ApiKey | None:
     now = timezone.now()
     api_key = (
         ApiKey.objects.select_related("user")
-        .filter(key_hash=api_key_hash(raw), revoked_at__isnull=True, user__is_active=True)
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()
     )
@@ -173,4 +191,5 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
         return None
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
     return api_key

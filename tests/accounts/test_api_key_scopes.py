@@ -101,7 +101,8 @@ def test_an_expired_key_gets_401_and_a_child_never_outlives_its_parent(user: Use
     assert child.status_code == 201
     assert ApiKey.objects.get(pk=child.json()["id"]).expires_at == soon
 
-    ApiKey.objects.filter(pk=parent.api_key.pk).update(expires_at=timezone.now())
+    parent.api_key.expires_at = timezone.now()
+    parent.api_key.save(update_fields=["expires_at"])
     response = _client(parent.raw).get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
