@@ -131,7 +131,7 @@ REDIS_URL: str = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # An unreachable Redis must fail fast, not hold a worker for the OS's TCP timeout.
             "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
