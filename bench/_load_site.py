@@ -229,6 +229,50 @@ def start(env: dict[str, str], scratch: Path) -> tuple[int, list[subprocess.Pope
     raise SystemExit("gunicorn did not start; see " + str(scratch / "processes.log"))
 
 
+def _cpu_seconds(stat: str) -> tuple[int, float]:
+    """(process group, utime + stime in seconds) from a /proc/<pid>/stat line."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_group_cpu_seconds(group: int) -> float:
+    """CPU time used so far by the live processes of process group `group` (e.g. gunicorn)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pgrp, seconds = _cpu_seconds(stat.read_text())
+        except (OSError, IndexError, ValueError):
+            continue
+        if pgrp == group:
+            total += seconds
+    return total
+
+
+def database_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL backends connected to the benchmark database.
+
+    Read from /proc, so PostgreSQL must run on this machine; a backend that exited is lost.
+    """
+    import psycopg
+
+    name = DATABASE_URL.rpartition("/")[2]
+    with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
+        pids = [
+            row[0]
+            for row in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
+        ]
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_seconds(Path(f"/proc/{pid}/stat").read_text())[1]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 _connections = threading.local()
 
 

@@ -12,8 +12,10 @@ succeeded analyses, and then:
    from its scheduled start, so a server that falls behind is charged for the queue it builds
    (no coordinated omission).
 
-It prints p50/p95/p99 per route, the error count, the rate, the load average and the result
-cache's hit rate (from /metrics). Out of CI; see bench/RESULTS.md.
+It prints p50/p95/p99 per route, the error count, the rate, the load average, the result
+cache's hit rate (from /metrics) and, for each open-loop step, the CPU time per request of
+gunicorn, of PostgreSQL and of this load generator, which unlike the rates hardly depend on
+what else the machine runs. Out of CI; see bench/RESULTS.md.
 
 Usage: .venv/bin/python bench/load.py [--users 100] [--seconds 60] [--gunicorn-workers N]
        [--pool-size 4] [--result-cache-seconds 86400] [--skip-ramp] [--skip-users]
@@ -27,6 +29,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -44,7 +47,9 @@ sys.path.insert(0, str(ROOT))
 from bench._load_site import (  # noqa: E402
     METRICS_TOKEN,
     Actor,
+    database_cpu_seconds,
     environment,
+    process_group_cpu_seconds,
     request,
     seed,
     start,
@@ -172,6 +177,38 @@ def closed_loop(port: int, actors: list[Actor], wav: bytes, seconds: float) -> S
     return samples
 
 
+@dataclass
+class CpuUse:
+    """CPU seconds used so far by the web server's processes, the database and this client."""
+
+    web: float
+    database: float
+    client: float
+
+    @classmethod
+    def now(cls, web_group: int) -> CpuUse:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(
+            web=process_group_cpu_seconds(web_group),
+            database=database_cpu_seconds(),
+            client=usage.ru_utime + usage.ru_stime,
+        )
+
+    def per_request(self, before: CpuUse, requests: int) -> str:
+        each = [
+            1000 * (after - earlier) / max(requests, 1)
+            for after, earlier in (
+                (self.web, before.web),
+                (self.database, before.database),
+                (self.client, before.client),
+            )
+        ]
+        return (
+            f"CPU per request: gunicorn {each[0]:.2f} ms, PostgreSQL {each[1]:.2f} ms, "
+            f"load generator {each[2]:.2f} ms"
+        )
+
+
 def open_loop(port: int, actors: list[Actor], wav: bytes, rate: float, seconds: float) -> Samples:
     """Fire the API read mix at `rate` per second for `seconds`, whatever the server does."""
     samples = Samples()
@@ -293,9 +330,13 @@ def main() -> None:
             best = 0.0
             while True:
                 before = cache_counts(port)
+                cpu_before = CpuUse.now(processes[0].pid)
                 samples = open_loop(port, actors, wav, rate, args.step_seconds)
+                cpu = CpuUse.now(processes[0].pid)
                 p95, errors = report(f"open loop, API read mix offered at {rate:.0f}/s", samples)
                 print(cache_hit_rate(port, before))
+                completed = sum(len(values) for values in samples.latencies.values())
+                print(cpu.per_request(cpu_before, completed))
                 if p95 >= THRESHOLD_MS or errors:
                     break
                 best = rate

@@ -41,7 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._load_site import Actor, environment, seed  # noqa: E402
+from bench._load_site import Actor, database_cpu_seconds, environment, seed  # noqa: E402
 
 Route = tuple[str, Callable[[Actor], str]]
 
@@ -110,31 +110,6 @@ def serve(application: Any, path: str, api_key: str) -> int:
     return int(status[0].split()[0])
 
 
-def backend_cpu_seconds(database: str) -> float:
-    """utime + stime of every PostgreSQL backend connected to `database`, in seconds."""
-    import psycopg
-
-    from bench._load_site import DATABASE_URL
-
-    with psycopg.connect(DATABASE_URL, autocommit=True) as admin:
-        pids = [
-            row[0]
-            for row in admin.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [database],
-            )
-        ]
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 class RedisCommands:
     """Count the commands sent to Redis (a pipeline or a script call counts as one)."""
 
@@ -155,7 +130,7 @@ class RedisCommands:
 
 
 def measure(
-    application: Any, actors: list[Actor], route: Route, requests: int, database: str
+    application: Any, actors: list[Actor], route: Route, requests: int
 ) -> tuple[float, float, float, float]:
     """Per request of `route`: web CPU ms, PostgreSQL CPU ms, SQL statements, Redis commands.
 
@@ -184,12 +159,12 @@ def measure(
     size = max(1, requests // BATCHES)
     for batch in range(BATCHES):
         chunk = calls[batch * size : (batch + 1) * size]
-        backend_before = backend_cpu_seconds(database)
+        backend_before = database_cpu_seconds()
         started = time.thread_time()
         for path, key in chunk:
             serve(application, path, key)
         web.append((time.thread_time() - started) / len(chunk) * 1000)
-        db.append((backend_cpu_seconds(database) - backend_before) / len(chunk) * 1000)
+        db.append((database_cpu_seconds() - backend_before) / len(chunk) * 1000)
     return statistics.median(web), statistics.median(db), statements / 50, redis_commands / 50
 
 
@@ -213,18 +188,15 @@ def main() -> None:
         (scratch / "prometheus").mkdir(exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = env["PROMETHEUS_MULTIPROC_DIR"]
         REDIS_COMMANDS.install()
-        from django.conf import settings
-
         from phonoglyph.wsgi import application
 
-        database = settings.DATABASES["default"]["NAME"]
         print(
             f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; {args.users} users; "
             f"{args.requests} requests per route; pool {args.pool_size}"
         )
         if args.profile:
             route = next(route for route in ROUTES if route[0] == args.profile)
-            measure(application, actors, route, 50, database)
+            measure(application, actors, route, 50)
             profile = cProfile.Profile()
             profile.enable()
             for actor in random.choices(actors, k=args.requests):
@@ -235,9 +207,7 @@ def main() -> None:
         print(f"{'route':<22} {'web ms':>7} {'db ms':>7} {'SQL':>5} {'redis':>6}")
         weighted = [0.0, 0.0]
         for route in ROUTES:
-            web, db, statements, commands = measure(
-                application, actors, route, args.requests, database
-            )
+            web, db, statements, commands = measure(application, actors, route, args.requests)
             weight = WEIGHTS[route[0]] / sum(WEIGHTS.values())
             weighted[0] += weight * web
             weighted[1] += weight * db
