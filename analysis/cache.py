@@ -1,16 +1,18 @@
 """Cache-aside for finished analyses: their detail, Spotify-style view and arrays.
 
 A succeeded job's result never changes, so what is built from it is kept in Django's cache
-(Redis in production, shared by every web process) under a key naming the job, its owner, its
-engine version and the stored object it was read from. A miss reads the database or storage
-and fills the cache; any save or delete of the job evicts its entries, because deletions come
-by cascade (a user or an upload deleted) and from the admin, which no service of ours sees.
+(Redis in production, shared by every web process) under a key naming its owner and the job,
+so that a hit needs no read of the job at all: the detail as data, the arrays and the
+Spotify-style view as the stored gzip JSON, which the API sends as it is. A miss reads the
+database or storage and fills the cache; any save or delete of the job evicts its entries,
+because deletions come by cascade (a user or an upload deleted) and from the admin, which no
+service of ours sees.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +21,6 @@ from django.db.models.signals import post_delete, post_save
 from analysis.models import AnalysisJob
 from telemetry.reporting import observe_result_cache
 
-T = TypeVar("T")
 CachedPart = Literal["detail", "arrays", "audio-analysis"]
 PARTS: tuple[CachedPart, ...] = ("detail", "arrays", "audio-analysis")
 
@@ -30,13 +31,15 @@ def detail_key(*, owner_id: int, job_id: int) -> str:
     return f"analysis:v1:detail:{owner_id}:{job_id}"
 
 
-def _part_key(job: AnalysisJob, part: CachedPart) -> str:
-    source = job.arrays_key if part == "arrays" else job.audio_analysis_key
-    return f"analysis:v1:{part}:{job.pk}:{job.engine_version}:{source}"
+def _part_key(*, owner_id: int, job_id: int, part: CachedPart) -> str:
+    # Like the detail's, so that a hit needs no read of the job; v2: the stored gzip JSON.
+    return f"analysis:v2:{part}:{owner_id}:{job_id}"
 
 
-def _cached(key: str, part: CachedPart, load: Callable[[], T]) -> T:
-    value: T | None = cache.get(key)
+def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], bytes]) -> bytes:
+    """`load()`'s stored gzip JSON of a succeeded job's `part`, from the cache when there."""
+    key = _part_key(owner_id=job.owner_id, job_id=job.pk, part=part)
+    value: bytes | None = cache.get(key)
     observe_result_cache(part, hit=value is not None)
     if value is None:
         value = load()
@@ -44,9 +47,13 @@ def _cached(key: str, part: CachedPart, load: Callable[[], T]) -> T:
     return value
 
 
-def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], T]) -> T:
-    """`load()`'s value for a succeeded job's `part`, from the cache when it is there."""
-    return _cached(_part_key(job, part), part, load)
+def result_part_cached_get(*, owner_id: int, job_id: int, part: CachedPart) -> bytes | None:
+    """The cached `part` of job `job_id` of `owner_id`, or None (not counted: the caller then
+    reads the job and asks result_part_cached, which counts the miss)."""
+    value: bytes | None = cache.get(_part_key(owner_id=owner_id, job_id=job_id, part=part))
+    if value is not None:
+        observe_result_cache(part, hit=True)
+    return value
 
 
 def detail_cached_get(*, owner_id: int, job_id: int) -> dict[str, Any] | None:
@@ -68,7 +75,11 @@ def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
 
 def result_cache_keys(job: AnalysisJob) -> list[str]:
     keys = [detail_key(owner_id=job.owner_id, job_id=job.pk)]
-    return keys + [_part_key(job, part) for part in PARTS if part != "detail"]
+    return keys + [
+        _part_key(owner_id=job.owner_id, job_id=job.pk, part=part)
+        for part in PARTS
+        if part != "detail"
+    ]
 
 
 def result_cache_evict(job: AnalysisJob) -> None:

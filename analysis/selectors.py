@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
 
 from accounts.models import User
-from analysis.cache import result_part_cached
+from analysis.cache import result_part_cached, result_part_cached_get
 from analysis.errors import AnalysisFeatureMissing, AnalysisJobNotFound, AnalysisNotSucceeded
 from analysis.models import AnalysisJob
 
@@ -88,13 +88,28 @@ def analysis_arrays_gzip(*, job: AnalysisJob) -> bytes:
     return result_part_cached(job, "arrays", lambda: _read(job.arrays_key))
 
 
+def analysis_arrays_gzip_for_user(*, user: User, job_id: int) -> bytes:
+    """analysis_arrays_gzip of one of `user`'s jobs; a cached one needs no read of the job.
+
+    Raises AnalysisJobNotFound (404) as analysis_job_get_for_user does.
+    """
+    cached = result_part_cached_get(owner_id=user.pk, job_id=job_id, part="arrays")
+    if cached is not None:
+        return cached
+    return analysis_arrays_gzip(job=analysis_job_get_for_user(user=user, job_id=job_id))
+
+
 def analysis_arrays_get(*, job: AnalysisJob) -> dict[str, Any]:
     arrays: dict[str, Any] = json.loads(gzip.decompress(analysis_arrays_gzip(job=job)))
     return arrays
 
 
-def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
-    """The Spotify-style view of a succeeded job; 409 when its features could not build it."""
+def analysis_audio_analysis_gzip(*, job: AnalysisJob) -> bytes:
+    """The stored gzip JSON of a succeeded job's Spotify-style view.
+
+    Raises AnalysisNotSucceeded (409) before the job succeeded, and AnalysisFeatureMissing
+    (409) when its features could not build the view.
+    """
     _succeeded(job)
     if not job.audio_analysis_key:
         raise AnalysisFeatureMissing(
@@ -103,11 +118,23 @@ def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
             + ".",
             extra={"required": list(AUDIO_ANALYSIS_FEATURES), "features": job.features},
         )
-    view: dict[str, Any] = result_part_cached(
-        job,
-        "audio-analysis",
-        lambda: json.loads(gzip.decompress(_read(job.audio_analysis_key))),
-    )
+    return result_part_cached(job, "audio-analysis", lambda: _read(job.audio_analysis_key))
+
+
+def analysis_audio_analysis_gzip_for_user(*, user: User, job_id: int) -> bytes:
+    """analysis_audio_analysis_gzip of one of `user`'s jobs; a cached one needs no read of it.
+
+    Raises AnalysisJobNotFound (404) as analysis_job_get_for_user does.
+    """
+    cached = result_part_cached_get(owner_id=user.pk, job_id=job_id, part="audio-analysis")
+    if cached is not None:
+        return cached
+    return analysis_audio_analysis_gzip(job=analysis_job_get_for_user(user=user, job_id=job_id))
+
+
+def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
+    """The Spotify-style view of a succeeded job; 409 when its features could not build it."""
+    view: dict[str, Any] = json.loads(gzip.decompress(analysis_audio_analysis_gzip(job=job)))
     return view
 
 

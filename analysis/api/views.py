@@ -22,8 +22,8 @@ from analysis.api.serializers import AnalysisCreateSerializer, AnalysisJobSerial
 from analysis.cache import detail_cache_set, detail_cached_get
 from analysis.models import AnalysisJob
 from analysis.selectors import (
-    analysis_arrays_gzip,
-    analysis_audio_analysis_get,
+    analysis_arrays_gzip_for_user,
+    analysis_audio_analysis_gzip_for_user,
     analysis_job_get_for_user,
     analysis_job_list_for_user,
 )
@@ -123,9 +123,12 @@ class AnalysisTimelineApi(APIView):
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")},
     )
     def get(self, request: Request, job_id: int) -> HttpResponse:
-        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
+        user = request_user(request)
         if not any(name in request.query_params for name in WINDOW_PARAMETERS):
-            return _gzip_if_accepted(request, analysis_arrays_gzip(job=job))
+            return _gzip_if_accepted(
+                request, analysis_arrays_gzip_for_user(user=user, job_id=job_id)
+            )
+        job = analysis_job_get_for_user(user=user, job_id=job_id)
         encoding = request.query_params.get("encoding") or "json"
         if encoding not in ENCODINGS:
             raise ValidationError({"encoding": f"Use one of: {', '.join(ENCODINGS)}."})
@@ -144,9 +147,15 @@ class AnalysisTimelineApi(APIView):
 
 
 class AnalysisAudioAnalysisApi(APIView):
-    """The result in the structure of Spotify's former Audio Analysis endpoint."""
+    """The result in the structure of Spotify's former Audio Analysis endpoint.
+
+    Sent as stored (gzip JSON, decompressed for a client that does not accept gzip): the view
+    never changes once built, so it is not parsed and rendered again for every request.
+    """
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
-    def get(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
-        return Response(analysis_audio_analysis_get(job=job))
+    def get(self, request: Request, job_id: int) -> HttpResponse:
+        user = request_user(request)
+        return _gzip_if_accepted(
+            request, analysis_audio_analysis_gzip_for_user(user=user, job_id=job_id)
+        )

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from prometheus_client import REGISTRY
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import api_key_create
 from analysis.cache import result_cache_keys
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_create, analysis_job_run
@@ -96,3 +99,47 @@ def test_an_unfinished_job_is_not_cached(
     )
     assert api_client.get(f"/api/v1/analyses/{job.pk}/").json()["status"] == "queued"
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
+
+
+def _succeeded_job(user: User) -> AnalysisJob:
+    give_credits(user)
+    job = analysis_job_create(
+        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+    )
+    analysis_job_run(job_id=job.pk, worker_host="worker-a")
+    return AnalysisJob.objects.get(pk=job.pk)
+
+
+def test_cached_results_are_served_without_reading_the_job_and_only_to_its_owner(
+    redis_cache: None, api_client: APIClient, user: User, other_user: User
+) -> None:
+    job = _succeeded_job(user)
+    first = _read_all(api_client, job.pk)
+    with CaptureQueriesContext(connection) as queries:
+        second = _read_all(api_client, job.pk)
+    assert second == first
+    assert not [
+        query for query in queries.captured_queries if "analysis_analysisjob" in query["sql"]
+    ]
+
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=other_user).raw}")
+    for path in ("", "audio-analysis/", "timeline/"):
+        response = stranger.get(f"/api/v1/analyses/{job.pk}/{path}")
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "not_found"
+
+
+def test_the_audio_analysis_view_is_the_same_json_with_or_without_gzip(
+    redis_cache: None, api_client: APIClient, user: User
+) -> None:
+    job = _succeeded_job(user)
+    path = f"/api/v1/analyses/{job.pk}/audio-analysis/"
+    for _ in range(2):  # from storage, then from the cache
+        plain = api_client.get(path)
+        zipped = api_client.get(path, HTTP_ACCEPT_ENCODING="gzip")
+        assert plain["Content-Type"] == zipped["Content-Type"] == "application/json"
+        assert zipped["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in plain["Vary"]
+        assert json.loads(gzip.decompress(zipped.content)) == plain.json()
+        assert plain.json()["track"]["duration"] > 0
