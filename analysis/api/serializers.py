@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import AnalysisJob
+from core.api.serializers import FieldsBuiltOnceMixin
 from engine.features import FEATURES
 
 
@@ -38,7 +39,7 @@ class AnalysisErrorSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-class AnalysisJobSerializer(serializers.ModelSerializer[AnalysisJob]):
+class AnalysisJobSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[AnalysisJob]):
     media = serializers.IntegerField(source="media_id", read_only=True)
     error = serializers.SerializerMethodField()
     reused = serializers.SerializerMethodField()

@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.api.serializers import FieldsBuiltOnceMixin
 from media.models import MediaFile
 
 
-class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
+class MediaFileSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[MediaFile]):
     download_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField(
         help_text="The browser-playable preview (Opus in WebM) once `preview_status` is ready."
