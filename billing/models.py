@@ -121,6 +121,30 @@ class CreditAccount(models.Model):
         return self.credits_posted - self.debits_posted
 
 
+class SystemPosting(models.Model):
+    """A change to a system account's balances, appended instead of applied to its row.
+
+    Every movement of a user's credits also moves a system account (grants or revenue), which
+    all users share: updating that one row in each transaction would make every transaction
+    wait for the previous one's commit. Movements append these rows instead, and
+    `system_postings_fold` adds them to the account's row and deletes them, so a system
+    account's stored balances plus its postings not yet folded always equal the sums of its
+    transfers (`ledger_reconcile` checks exactly that).
+    """
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="+")
+    debits_pending = models.BigIntegerField(default=0)
+    debits_posted = models.BigIntegerField(default=0)
+    credits_pending = models.BigIntegerField(default=0)
+    credits_posted = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"unfolded posting {self.pk} of account {self.account_id}"
+
+
 class AppendOnlyError(Exception):
     """Ledger rows are never changed or deleted; a correction is a new transfer."""
 
