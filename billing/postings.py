@@ -248,14 +248,18 @@ def after_commit(
     user_id: int | None,
     amount: int,
     feature: str = "",
+    available: int | None = None,
 ) -> None:
-    """Report a movement once it is committed, so a rolled-back change is never counted."""
+    """Report a movement once it is committed, so a rolled-back change is never counted.
+
+    `available` is the user's balance the change left, when the caller knows it.
+    """
 
     def report() -> None:
         if movement is not None:
             observe_credits(movement, amount)
         if user_id is not None:
-            credits_low_check(user_id=user_id)
+            credits_low_check(user_id=user_id, available=available)
         if event is not None:
             emit_event(
                 event, user_id=user_id, properties={"amount": amount, "feature": feature or None}
