@@ -1,19 +1,20 @@
-"""Reserve and capture on PostgreSQL in three statements each: lock, read, write.
+"""Reserve and capture on PostgreSQL in two statements each: the lock, then one that decides
+and writes.
 
 Every job reserves and captures, so these two movements set the ledger's throughput, and on
 PostgreSQL their common case is written here in SQL instead of through the ORM: the account
-lock, one read of everything the decision needs, and one statement (a data-modifying WITH)
-appending the transfers, draw-downs, request record, usage and system postings and moving the
-grants and the account. It writes exactly the rows the general path in
-`billing.reservations` writes, under the same lock; whatever is not the common case (an
+lock, then one statement (a data-modifying WITH) that reads what the decision needs and, when
+it is the common case, appends the transfers, draw-downs, request record, usage and system
+postings and moves the grants and the account. It writes exactly the rows the general path
+in `billing.reservations` writes, under the same lock; whatever is not the common case (an
 account to open, a replayed or conflicting key, a refusal, a grant to expire, a reservation
 already settled) makes these functions return None with nothing written and the lock still
 held, and the caller takes the general path in the same transaction.
 
 Each function assumes an enclosing `ledger_transaction()`. The lock comes first, in a
 statement of its own: in READ COMMITTED a statement that waited for a lock still reads the
-other tables as they were before the holder committed, so the read that decides is the next
-statement, which sees everything the holder wrote.
+other tables as they were before the holder committed, so the statement that decides is the
+next one, which sees everything the holder wrote.
 """
 
 from __future__ import annotations
@@ -35,35 +36,46 @@ WHERE account.user_id = %(user_id)s
 FOR UPDATE OF account
 """
 
-# The account's grants holding credits in consumption order (as `billing.grants` spends
-# them), with whether each is past its expiry, and on every row the key's earlier request
-# and whether the job already holds a reservation.
-RESERVE_READ = """
-SELECT lot.id, lot.remaining, COALESCE(lot.expires_at <= %(now)s, FALSE),
-       EXISTS (SELECT 1 FROM billing_ledgerrequest request
-               WHERE request.account_id = %(account_id)s
-                 AND request.idempotency_key = %(key)s),
-       EXISTS (SELECT 1 FROM billing_transfer reservation
-               WHERE reservation.job_ref = %(job_ref)s AND reservation.feature = %(feature)s
-                 AND reservation.kind = %(reserve_kind)s)
-FROM billing_creditgrant lot
-WHERE lot.account_id = %(account_id)s AND lot.remaining > 0
-ORDER BY lot.priority DESC, lot.expires_at ASC NULLS LAST, lot.created_at, lot.id
-"""
-
+# Everything the decision needs is read in the statement that writes, which therefore writes
+# only when `decided` has its row: the account's grants hold the credits and none of those
+# holding any is past its expiry (`billing.grants.spend` would expire it first), and neither
+# the key nor the job was used before. The credits are taken from the grants in consumption
+# order (as `billing.grants.draw_down` takes them): `before` is what the grants ahead hold.
 RESERVE_WRITE = """
-WITH reservation AS (
+WITH lots AS (
+    SELECT lot.id, lot.remaining, COALESCE(lot.expires_at <= %(now)s, FALSE) AS due,
+           SUM(lot.remaining) OVER (
+               ORDER BY lot.priority DESC, lot.expires_at ASC NULLS LAST, lot.created_at, lot.id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) - lot.remaining AS before
+    FROM billing_creditgrant lot
+    WHERE lot.account_id = %(account_id)s AND lot.remaining > 0
+), decided AS (
+    SELECT 1 AS applied
+    WHERE NOT EXISTS (SELECT 1 FROM lots WHERE lots.due)
+      AND (SELECT COALESCE(SUM(lots.remaining), 0) FROM lots) >= %(amount)s
+      AND NOT EXISTS (SELECT 1 FROM billing_ledgerrequest request
+                      WHERE request.account_id = %(account_id)s
+                        AND request.idempotency_key = %(key)s)
+      AND NOT EXISTS (SELECT 1 FROM billing_transfer held
+                      WHERE held.job_ref = %(job_ref)s AND held.feature = %(feature)s
+                        AND held.kind = %(reserve_kind)s)
+), taken AS (
+    SELECT lots.id AS grant_id, LEAST(lots.remaining, %(amount)s - lots.before)::bigint AS amount
+    FROM lots, decided
+    WHERE lots.before < %(amount)s
+), reservation AS (
     INSERT INTO billing_transfer (debit_account_id, credit_account_id, amount, kind,
                                   expires_at, feature, job_ref, memo, idempotency_key,
                                   created_at)
-    VALUES (%(account_id)s, %(revenue_id)s, %(amount)s, %(reserve_kind)s, %(expires_at)s,
-            %(feature)s, %(job_ref)s, '', %(transfer_key)s, %(now)s)
+    SELECT %(account_id)s, %(revenue_id)s, %(amount)s, %(reserve_kind)s, %(expires_at)s,
+           %(feature)s, %(job_ref)s, '', %(transfer_key)s, %(now)s
+    FROM decided
     RETURNING id
-), taken (grant_id, amount) AS (VALUES {taken}),
-drawn AS (
+), drawn AS (
     INSERT INTO billing_grantdrawdown (grant_id, transfer_id, amount, created_at)
     SELECT taken.grant_id, reservation.id, taken.amount, %(now)s FROM reservation, taken
-), lots AS (
+), moved AS (
     UPDATE billing_creditgrant lot SET remaining = lot.remaining - taken.amount
     FROM taken WHERE lot.id = taken.grant_id
 ), request AS (
@@ -71,15 +83,15 @@ drawn AS (
                                        outcome, transfer_id, error_code, error_detail,
                                        error_extra, created_at)
     SELECT %(account_id)s, %(key)s, 'reserve', %(fingerprint)s, 'applied', reservation.id,
-           '', '', '{{}}', %(now)s
+           '', '', '{}', %(now)s
     FROM reservation
 ), account AS (
     UPDATE billing_creditaccount SET debits_pending = debits_pending + %(amount)s
-    WHERE id = %(account_id)s
+    FROM decided WHERE id = %(account_id)s
 ), posting AS (
     INSERT INTO billing_systemposting (account_id, debits_pending, debits_posted,
                                        credits_pending, credits_posted)
-    VALUES (%(revenue_id)s, 0, 0, %(amount)s, 0)
+    SELECT %(revenue_id)s, 0, 0, %(amount)s, 0 FROM decided
 )
 SELECT id FROM reservation
 """
@@ -96,53 +108,67 @@ WHERE reservation.job_ref = %(job_ref)s AND reservation.feature = %(feature)s
 FOR UPDATE OF account
 """
 
-# The reservation's draw-downs, last first (the order credits go back to their grants), with
-# whether each grant is past its expiry, and on every row whether the reservation is settled
-# or its usage recorded, and whether any of the account's grants is due to expire.
-CAPTURE_READ = """
-SELECT drawn.grant_id, drawn.amount, COALESCE(lot.expires_at <= %(now)s, FALSE),
-       EXISTS (SELECT 1 FROM billing_transfer settling
-               WHERE settling.pending_id = %(reservation_id)s),
-       EXISTS (SELECT 1 FROM billing_featureusage usage
-               WHERE usage.job_ref = %(job_ref)s AND usage.feature = %(feature)s),
-       EXISTS (SELECT 1 FROM billing_creditgrant due
-               WHERE due.account_id = %(account_id)s AND due.remaining > 0
-                 AND due.expires_at <= %(now)s)
-FROM billing_grantdrawdown drawn
-JOIN billing_creditgrant lot ON lot.id = drawn.grant_id
-WHERE drawn.transfer_id = %(reservation_id)s AND drawn.amount > 0
-ORDER BY drawn.id DESC
-"""
-
+# Written only when `decided` has its row: the reservation is neither settled nor its usage
+# recorded, its draw-downs cover what goes back, and no credits go back to a grant past its
+# expiry nor while another of the account's grants is (`billing.reservations` would expire
+# them at once). What goes back returns to the grants last drawn first (as
+# `billing.grants.give_back` returns it): `before` is what the later draw-downs took.
 CAPTURE_WRITE = """
-WITH settling AS (
+WITH drawn AS (
+    SELECT taken.grant_id, taken.amount, COALESCE(lot.expires_at <= %(now)s, FALSE) AS due,
+           SUM(taken.amount) OVER (
+               ORDER BY taken.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+           ) - taken.amount AS before
+    FROM billing_grantdrawdown taken
+    JOIN billing_creditgrant lot ON lot.id = taken.grant_id
+    WHERE taken.transfer_id = %(reservation_id)s AND taken.amount > 0
+), given AS (
+    SELECT drawn.grant_id, LEAST(drawn.amount, %(released)s - drawn.before)::bigint AS amount,
+           drawn.due
+    FROM drawn
+    WHERE drawn.before < %(released)s
+), decided AS (
+    SELECT 1 AS applied
+    WHERE NOT EXISTS (SELECT 1 FROM billing_transfer settled
+                      WHERE settled.pending_id = %(reservation_id)s)
+      AND NOT EXISTS (SELECT 1 FROM billing_featureusage used
+                      WHERE used.job_ref = %(job_ref)s AND used.feature = %(feature)s)
+      AND (SELECT COALESCE(SUM(drawn.amount), 0) FROM drawn) >= %(released)s
+      AND NOT EXISTS (SELECT 1 FROM given WHERE given.due)
+      AND (%(released)s = 0
+           OR NOT EXISTS (SELECT 1 FROM billing_creditgrant due
+                          WHERE due.account_id = %(account_id)s AND due.remaining > 0
+                            AND due.expires_at <= %(now)s))
+), settling AS (
     INSERT INTO billing_transfer (debit_account_id, credit_account_id, amount, kind,
                                   pending_id, feature, job_ref, memo, idempotency_key,
                                   created_at)
-    VALUES {settling}
+    SELECT %(account_id)s, %(revenue_id)s, settles.amount, settles.kind, %(reservation_id)s,
+           %(feature)s, %(job_ref)s, settles.memo, settles.idempotency_key, %(now)s
+    FROM decided, (VALUES {settling}) AS settles (amount, kind, memo, idempotency_key)
     RETURNING id, kind
-), given (grant_id, amount) AS (VALUES {given}),
-returned AS (
+), returned AS (
     INSERT INTO billing_grantdrawdown (grant_id, transfer_id, amount, created_at)
     SELECT given.grant_id, settling.id, -given.amount, %(now)s
     FROM settling, given WHERE settling.kind = %(release_kind)s
-), lots AS (
+), moved AS (
     UPDATE billing_creditgrant lot SET remaining = lot.remaining + given.amount
-    FROM given WHERE lot.id = given.grant_id
+    FROM given, decided WHERE lot.id = given.grant_id
 ), usage AS (
     INSERT INTO billing_featureusage (user_id, feature, quantity, unit, cost, job_ref,
                                       transfer_id, created_at)
     SELECT %(user_id)s, %(feature)s, %(quantity)s, %(unit)s, %(captured)s, %(job_ref)s,
            (SELECT id FROM settling WHERE kind = %(capture_kind)s), %(now)s
+    FROM decided
 ), account AS (
     UPDATE billing_creditaccount
     SET debits_pending = debits_pending - %(reserved)s,
         debits_posted = debits_posted + %(captured)s
-    WHERE id = %(account_id)s
+    FROM decided WHERE id = %(account_id)s
 ), posting AS (
     INSERT INTO billing_systemposting (account_id, debits_pending, debits_posted,
                                        credits_pending, credits_posted)
-    VALUES (%(revenue_id)s, 0, 0, -%(reserved)s, %(captured)s)
+    SELECT %(revenue_id)s, 0, 0, -%(reserved)s, %(captured)s FROM decided
 )
 SELECT id, kind FROM settling
 """
@@ -156,16 +182,6 @@ def _run(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
-
-
-def _pairs(name: str, pairs: list[tuple[int, int]], params: dict[str, Any]) -> str:
-    """VALUES rows for `pairs` of (grant id, credits), their parameters added to `params`."""
-    rows = []
-    for index, (grant_id, amount) in enumerate(pairs):
-        params[f"{name}_grant_{index}"] = grant_id
-        params[f"{name}_amount_{index}"] = amount
-        rows.append(f"(%({name}_grant_{index})s::bigint, %({name}_amount_{index})s::bigint)")
-    return ", ".join(rows)
 
 
 @dataclass(frozen=True)
@@ -208,27 +224,17 @@ def reserve(
     ((account_id, available, revenue_id),) = locked
     if revenue_id is None or available < amount:
         return None
-    params.update(account_id=account_id, revenue_id=revenue_id)
-    lots = _run(RESERVE_READ, params)
-    if not lots or any(due or known_key or reserved for _, _, due, known_key, reserved in lots):
-        return None
-    left = amount
-    taken: list[tuple[int, int]] = []
-    for grant_id, remaining, *_ in lots:
-        take = min(remaining, left)
-        taken.append((grant_id, take))
-        left -= take
-        if left == 0:
-            break
-    if left:
-        # Grants and balance disagree: the general path reports it.
-        return None
     transfer_key = f"{account_id}:{key}"
     params.update(
+        account_id=account_id,
+        revenue_id=revenue_id,
         transfer_key=transfer_key,
         fingerprint=f"amount={amount};feature={feature};job_ref={job_ref}",
     )
-    ((transfer_id,),) = _run(RESERVE_WRITE.format(taken=_pairs("taken", taken, params)), params)
+    written = _run(RESERVE_WRITE, params)
+    if not written:
+        return None
+    ((transfer_id,),) = written
     transfer = Transfer(
         pk=transfer_id,
         debit_account_id=account_id,
@@ -290,28 +296,14 @@ def capture(
         return None
     captured = reserved if amount is None else amount
     rest = reserved - captured
-    params.update(reservation_id=reservation_id, account_id=account_id)
-    drawn = _run(CAPTURE_READ, params)
-    if not drawn or any(settled or used for _, _, _, settled, used, _ in drawn):
-        return None
-    left = rest
-    given: list[tuple[int, int]] = []
-    for grant_id, drawn_amount, grant_due, _, _, any_due in drawn:
-        if left == 0:
-            break
-        if grant_due or any_due:
-            # Credits handed back to an expired grant expire at once: the general path.
-            return None
-        give = min(drawn_amount, left)
-        given.append((grant_id, give))
-        left -= give
-    if left:
-        return None
     params.update(
+        reservation_id=reservation_id,
+        account_id=account_id,
         user_id=user_id,
         revenue_id=revenue_id,
         reserved=reserved,
         captured=captured,
+        released=rest,
         quantity=usage_quantity,
         unit=usage_unit,
     )
@@ -325,11 +317,8 @@ def capture(
             params[f"{kind}_memo"] = memo
             params[f"{kind}_key"] = f"{kind}:{feature}:{job_ref}"
             settling.append(
-                f"(%(account_id)s, %(revenue_id)s, %({kind}_amount)s, %({kind}_kind)s, "
-                f"%(reservation_id)s, %(feature)s, %(job_ref)s, %({kind}_memo)s, "
-                f"%({kind}_key)s, %(now)s)"
+                f"(%({kind}_amount)s::bigint, %({kind}_kind)s, %({kind}_memo)s, %({kind}_key)s)"
             )
-    # A VALUES list needs a row: with nothing released, one that joins no settling row.
-    given_rows = _pairs("given", given, params) if given else "(NULL::bigint, NULL::bigint)"
-    _run(CAPTURE_WRITE.format(settling=", ".join(settling), given=given_rows), params)
+    if not _run(CAPTURE_WRITE.format(settling=", ".join(settling)), params):
+        return None
     return Captured(user_id=user_id, captured=captured, released=rest, available=available + rest)

@@ -1,4 +1,4 @@
-"""On PostgreSQL, reserve and capture take a path of three statements each: it must write
+"""On PostgreSQL, reserve and capture take a path of two statements each: it must write
 exactly what the general path writes, and leave every other case to it."""
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def test_the_hot_path_writes_what_the_general_path_writes(
     assert ledger_reconcile().ok
 
 
-def test_reserve_and_capture_send_three_statements_each(postgres_url, user) -> None:
+def test_reserve_and_capture_send_two_statements_each(postgres_url, user) -> None:
     credits_grant(user=user, amount=20, reason="funding")
     first = job_ref()
     credits_reserve(user=user, amount=5, feature="analysis", job_ref=first)
@@ -132,7 +132,7 @@ def test_reserve_and_capture_send_three_statements_each(postgres_url, user) -> N
         credits_reserve(user=user, amount=5, feature="analysis", job_ref=ref)
     with CaptureQueriesContext(connection) as capturing:
         credits_capture(job_ref=ref, feature="analysis", amount=3, usage_quantity=60)
-    assert (len(_statements(reserving)), len(_statements(capturing))) == (3, 3)
+    assert (len(_statements(reserving)), len(_statements(capturing))) == (2, 2)
     assert CreditAccount.objects.get(user=user).available == 12
     assert ledger_reconcile().ok
 
