@@ -132,7 +132,11 @@ class SystemPosting(models.Model):
     transfers (`ledger_reconcile` checks exactly that).
     """
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: postings are read whole (fold, reconciliation), and every index is one more
+    # write per ledger change.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     debits_pending = models.BigIntegerField(default=0)
     debits_posted = models.BigIntegerField(default=0)
     credits_pending = models.BigIntegerField(default=0)
@@ -172,8 +176,10 @@ class Transfer(models.Model):
     )
     amount = models.BigIntegerField()
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
+    # Looked up through billing_transfer_settles_once_per_kind, which leads with it.
     pending = models.ForeignKey(
         "self",
+        db_index=False,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -239,7 +245,10 @@ class CreditGrant(models.Model):
     `remaining` always equals `amount` minus the sum of this grant's draw-downs.
     """
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="grants")
+    # Looked up through billing_grant_open, which leads with it.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="grants", db_index=False
+    )
     transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="credit_grant")
     amount = models.BigIntegerField()
     remaining = models.BigIntegerField()
@@ -267,7 +276,10 @@ class CreditGrant(models.Model):
 class GrantDrawdown(models.Model):
     """Credits taken from (positive) or returned to (negative) a grant by one transfer."""
 
-    grant = models.ForeignKey(CreditGrant, on_delete=models.PROTECT, related_name="drawdowns")
+    # Looked up through billing_drawdown_once_per_grant_transfer, which leads with it.
+    grant = models.ForeignKey(
+        CreditGrant, on_delete=models.PROTECT, related_name="drawdowns", db_index=False
+    )
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="drawdowns")
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -296,7 +308,10 @@ class LedgerRequest(models.Model):
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="+")
+    # Looked up through billing_request_unique_key, which leads with it.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     idempotency_key = models.CharField(max_length=255)
     operation = models.CharField(max_length=32)
     fingerprint = models.CharField(max_length=500)
