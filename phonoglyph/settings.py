@@ -417,6 +417,12 @@ CELERY_BEAT_SCHEDULE.update(
             # up within the hour, and running again grants nothing twice.
             "schedule": 3600.0,
         },
+        # Ledger changes append the shared system accounts' postings; this keeps their rows
+        # current (reconciliation adds whatever is not folded yet).
+        "billing-fold-system-postings": {
+            "task": "billing.tasks.system_postings_fold",
+            "schedule": 60.0,
+        },
         "billing-reconcile-credits": {
             "task": "billing.tasks.ledger_reconcile",
             "schedule": 3600.0,
