@@ -34,6 +34,12 @@ class JobOutcome:
     resource_path: str | None
     error_code: str | None = None
     reused: bool = False
+    # Where its owner follows the job on the site, when the kind says.
+    page_path: str | None = None
+    # What a person calls the job (e.g. "analysis of song.mp3"), when the kind says.
+    description: str | None = None
+    # Why it failed, in words its owner can read.
+    error_message: str | None = None
 
 
 JobOutcomeListener = Callable[[JobOutcome], None]
