@@ -9,6 +9,7 @@
   var statusUrl = link.dataset.statusUrl;
   var pollMs = Math.max(1, Number(link.dataset.pollSeconds) || 15) * 1000;
   var count = document.getElementById("notifications-count");
+  var unread = document.getElementById("notifications-unread");
   var live = document.getElementById("notifications-live");
   // Shared by this browser's tabs: whether it raises notifications, and the newest one raised.
   var OPTED_IN = "phonoglyph-browser-notifications";
@@ -46,9 +47,8 @@
   function raisedUpTo() { return number(stored("localStorage", RAISED_UP_TO)); }
 
   function showCount(value) {
-    count.textContent = String(value);
+    unread.textContent = String(value);
     count.hidden = value === 0;
-    link.setAttribute("aria-label", value ? "Notifications, " + value + " unread" : "Notifications");
   }
 
   function announce(fresh) {
