@@ -110,7 +110,7 @@ def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_th
         timeout=120,
         what=f"analysis {job_id} to succeed\n{worker.output()}",
     )
-    expect(header.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()
+    expect(header.get_by_role("link", name="Notifications 1 unread")).to_be_visible()
     expect(page.locator("#notifications-live")).to_have_text(
         "New notification: Analysis of groove.wav finished."
     )
@@ -120,7 +120,7 @@ def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_th
     ]
 
     # The notification opens the results and is read from then on.
-    header.get_by_role("link", name="Notifications, 1 unread").click()
+    header.get_by_role("link", name="Notifications 1 unread").click()
     page.wait_for_url(re.compile(r"/notifications/$"))
     page.get_by_role("link", name="Analysis of groove.wav finished").click()
     page.wait_for_url(re.compile(rf"/analyses/{job_id}/$"))
