@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -44,11 +45,12 @@ def _recent(count: int, *, processing_seconds: float, audio_seconds: float = 60.
         )
 
 
-def _progress(client: Client, job: AnalysisJob) -> dict:
+def _progress(client: Client, job: AnalysisJob) -> dict[str, Any]:
     response = client.get(reverse("analysis:job-progress", args=[job.pk]))
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_a_queued_job_waits_for_a_worker_with_no_estimate(user: User):
