@@ -97,8 +97,12 @@ def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_th
     job_id = _start_analysis(browser_session, media.pk)
     expect(page.locator("#job-stage")).to_have_text("Waiting for a worker")
     page.wait_for_function("() => document.title.startsWith('Waiting for a worker — Analysis')")
+    stop = page.get_by_role("button", name="Stop notifying me in this browser")
+    expect(stop).to_be_hidden()
     page.get_by_role("button", name="Notify me in this browser").click()
     expect(page.get_by_role("status").filter(has_text="This browser will notify")).to_be_visible()
+    expect(page.get_by_role("button", name="Notify me in this browser")).to_be_hidden()
+    expect(stop).to_be_visible()
 
     # The owner leaves for the library; the analysis runs and ends meanwhile.
     browser_session.open("/media/")
