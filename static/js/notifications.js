@@ -8,8 +8,6 @@
   if (!link) { return; }
   var statusUrl = link.dataset.statusUrl;
   var pollMs = Math.max(1, Number(link.dataset.pollSeconds) || 15) * 1000;
-  var count = document.getElementById("notifications-count");
-  var unread = document.getElementById("notifications-unread");
   var live = document.getElementById("notifications-live");
   // Shared by this browser's tabs: whether it raises notifications, and the newest one raised.
   var OPTED_IN = "phonoglyph-browser-notifications";
@@ -46,9 +44,15 @@
 
   function raisedUpTo() { return number(stored("localStorage", RAISED_UP_TO)); }
 
+  // The count is in the navigation and, for phones where the navigation folds away, on the
+  // Menu button.
   function showCount(value) {
-    unread.textContent = String(value);
-    count.hidden = value === 0;
+    document.querySelectorAll("[data-notifications-unread]").forEach(function (element) {
+      element.textContent = String(value);
+    });
+    document.querySelectorAll("[data-notifications-count]").forEach(function (element) {
+      element.hidden = value === 0;
+    });
   }
 
   function announce(fresh) {
