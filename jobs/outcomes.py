@@ -3,8 +3,8 @@
 The job layer knows no consumer. A package that must act on the end of any job (the webhooks
 that tell integrators, the notifications that tell the owner) registers a listener from its
 AppConfig.ready(); the lifecycle calls every listener with a JobOutcome after the transaction
-that ended the job commits, so a listener never sees a rolled-back end. A listener's failure is logged and never undoes or
-blocks the job's end, nor another listener.
+that ended the job commits, so a listener never sees a rolled-back end. A listener's failure
+is logged and never undoes or blocks the job's end, nor another listener.
 """
 
 from __future__ import annotations
