@@ -13,6 +13,7 @@ import smtplib
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -73,7 +74,7 @@ def notification_email_send(*, notification: Notification) -> bool:
         "title": notification.title,
         "body": notification.body,
         "url": settings.PHONOGLYPH_PUBLIC_URL.rstrip("/") + notification.link,
-        "preferences_url": settings.PHONOGLYPH_PUBLIC_URL.rstrip("/") + "/account/",
+        "preferences_url": settings.PHONOGLYPH_PUBLIC_URL.rstrip("/") + reverse("accounts:account"),
     }
     try:
         send_mail(
