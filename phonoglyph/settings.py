@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "billing",
     "stems",
     "webhooks",
+    "notifications",
     "monitoring",
 ]
 
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "telemetry.context_processors.monitoring_config",
                 "accounts.preferences.theme_context",
+                "notifications.context_processors.notifications_header",
             ],
         },
     },
