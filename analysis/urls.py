@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", views.job_new, name="job-new"),
     path("sample-track/", views.sample_track_start, name="sample-track-start"),
     path("<int:job_id>/", views.job_detail, name="job-detail"),
+    path("<int:job_id>/progress/", views.job_progress, name="job-progress"),
     path("<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
     path("<int:job_id>/download.json", views.job_download_json, name="job-download-json"),
     path("<int:job_id>/download.csv", views.job_download_csv, name="job-download-csv"),

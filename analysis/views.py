@@ -5,16 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api.authentication import request_user
+from accounts.models import User
 from analysis.errors import AnalysisJobNotFound
 from analysis.forms import AnalysisStartForm
 from analysis.models import AnalysisJob
@@ -22,6 +24,8 @@ from analysis.selectors import (
     analysis_arrays_get,
     analysis_job_get_for_user,
     analysis_job_list_for_user,
+    analysis_job_progress,
+    analysis_job_progress_for_user,
 )
 from analysis.services import (
     analysis_job_cancel,
@@ -30,7 +34,7 @@ from analysis.services import (
     analysis_time_limits,
 )
 from billing.selectors import price_for
-from core.api.exceptions import DomainError
+from core.api.exceptions import DomainError, problem_response
 from engine.features import FEATURES
 from engine.frames import PITCH_CLASSES
 from media.selectors import media_get_for_user
@@ -118,11 +122,32 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "job": job,
         "api_url": reverse("api:analysis-detail", args=[job.pk]),
+        "progress_url": reverse("analysis:job-progress", args=[job.pk]),
+        "progress": None if job.is_finished else analysis_job_progress(job=job),
         "timeline_url": reverse("api:analysis-timeline", args=[job.pk]),
         "audio_analysis_url": reverse("api:analysis-audio-analysis", args=[job.pk]),
         "all_features": FEATURES,
     }
     return render(request, "analysis/job_detail.html", context)
+
+
+@require_GET
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page's poll: status, percent, the stage in words and the time left if measured.
+
+    Signed out it answers 401 rather than a log-in redirect the page's script could not follow.
+    """
+    if not isinstance(request.user, User):
+        return problem_response(
+            request, status=401, code="not_authenticated", detail="Log in to follow this job."
+        )
+    try:
+        progress = analysis_job_progress_for_user(user=request.user, job_id=job_id)
+    except AnalysisJobNotFound:
+        return problem_response(request, status=404, code="not_found", detail="No such analysis.")
+    response = JsonResponse(asdict(progress))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -2,13 +2,15 @@
 
 Each operation is what a job costs the ledger: `credits_reserve` of 3 credits, then
 `credits_capture` of 2 (the rest is released). Two layouts per N: every worker on its own
-account (contention only on the shared system account) and every worker on one account (all
-of them queue on that account's row lock). After each run the ledger is reconciled and every
-balance is checked against the operations that succeeded; anything unexpected is an anomaly
-and must be 0.
+account (the system accounts are shared, but only appended to) and every worker on one account
+(all of them queue on that account's row lock). After each run every balance is checked
+against the operations that succeeded, the ledger is reconciled, the system postings are
+folded and the ledger reconciled again; anything unexpected is an anomaly and must be 0.
 
-Statements per op counts every SQL statement the workers sent (BEGIN/COMMIT included as
-Django sends them: savepoints and the statements themselves), divided by the operations done.
+Statements per op counts every SQL statement the workers sent through Django (savepoints
+included; not the BEGIN and COMMIT that open and close each of an operation's two
+transactions), divided by the operations done. The load average of the machine is printed
+before each run, since other processes on it share the cores with PostgreSQL and the workers.
 
 Usage: .venv/bin/python bench/ledger_throughput.py [--seconds 5] [--workers 1 4 16]
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_ledger);
@@ -63,7 +65,12 @@ from django.db import connection, connections  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from billing.selectors import credit_balance_for_user, ledger_reconcile  # noqa: E402
-from billing.services import credits_capture, credits_grant, credits_reserve  # noqa: E402
+from billing.services import (  # noqa: E402
+    credits_capture,
+    credits_grant,
+    credits_reserve,
+    system_postings_fold,
+)
 
 
 def work(user_id: int, start: float, seconds: float) -> tuple[int, int, int]:
@@ -125,10 +132,13 @@ def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int, fl
         if balance.available != FUNDING - CAPTURE * per_user[user.pk] or balance.reserved:
             print(f"  balance anomaly for user {user.pk}: {balance}", file=sys.stderr)
             anomalies += 1
-    report = ledger_reconcile()
-    if not report.ok:
-        print(f"  reconciliation anomaly: {report}", file=sys.stderr)
-        anomalies += 1 + len(report.drift_accounts)
+    for moment in ("before the fold", "after the fold"):
+        report = ledger_reconcile()
+        if not report.ok:
+            print(f"  reconciliation anomaly {moment}: {report}", file=sys.stderr)
+            anomalies += 1 + len(report.drift_accounts)
+        if moment == "before the fold":
+            system_postings_fold()
     return ops, ops / seconds, anomalies, statements / max(ops, 1)
 
 
@@ -143,15 +153,20 @@ def main() -> None:
         f"{options.seconds:g} s per run; one op = reserve {RESERVE} + capture {CAPTURE}"
     )
     print(
-        f"{'workers':>7} {'accounts':>9} {'ops':>7} {'ops/s':>8} {'stmts/op':>8} {'anomalies':>9}"
+        f"{'workers':>7} {'accounts':>9} {'ops':>7} {'ops/s':>8} {'stmts/op':>8} "
+        f"{'anomalies':>9} {'load avg':>8}"
     )
     total_anomalies = 0
     for shared in (False, True):
         for workers in options.workers:
+            load = os.getloadavg()[0]
             ops, rate, anomalies, per_op = run(workers, options.seconds, shared)
             total_anomalies += anomalies
             layout = "1 shared" if shared else f"{workers} own"
-            print(f"{workers:>7} {layout:>9} {ops:>7} {rate:>8.1f} {per_op:>8.1f} {anomalies:>9}")
+            print(
+                f"{workers:>7} {layout:>9} {ops:>7} {rate:>8.1f} {per_op:>8.1f} {anomalies:>9} "
+                f"{load:>8.2f}"
+            )
     print(f"anomalies: {total_anomalies} (must be 0)")
     if total_anomalies:
         raise SystemExit(1)

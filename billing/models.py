@@ -121,6 +121,34 @@ class CreditAccount(models.Model):
         return self.credits_posted - self.debits_posted
 
 
+class SystemPosting(models.Model):
+    """A change to a system account's balances, appended instead of applied to its row.
+
+    Every movement of a user's credits also moves a system account (grants or revenue), which
+    all users share: updating that one row in each transaction would make every transaction
+    wait for the previous one's commit. Movements append these rows instead, and
+    `system_postings_fold` adds them to the account's row and deletes them, so a system
+    account's stored balances plus its postings not yet folded always equal the sums of its
+    transfers (`ledger_reconcile` checks exactly that).
+    """
+
+    # Not indexed: postings are read whole (fold, reconciliation), and every index is one more
+    # write per ledger change.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    debits_pending = models.BigIntegerField(default=0)
+    debits_posted = models.BigIntegerField(default=0)
+    credits_pending = models.BigIntegerField(default=0)
+    credits_posted = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"unfolded posting {self.pk} of account {self.account_id}"
+
+
 class AppendOnlyError(Exception):
     """Ledger rows are never changed or deleted; a correction is a new transfer."""
 
@@ -148,8 +176,10 @@ class Transfer(models.Model):
     )
     amount = models.BigIntegerField()
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
+    # Looked up through billing_transfer_settles_once_per_kind, which leads with it.
     pending = models.ForeignKey(
         "self",
+        db_index=False,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -215,7 +245,10 @@ class CreditGrant(models.Model):
     `remaining` always equals `amount` minus the sum of this grant's draw-downs.
     """
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="grants")
+    # Looked up through billing_grant_open, which leads with it.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="grants", db_index=False
+    )
     transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="credit_grant")
     amount = models.BigIntegerField()
     remaining = models.BigIntegerField()
@@ -243,7 +276,10 @@ class CreditGrant(models.Model):
 class GrantDrawdown(models.Model):
     """Credits taken from (positive) or returned to (negative) a grant by one transfer."""
 
-    grant = models.ForeignKey(CreditGrant, on_delete=models.PROTECT, related_name="drawdowns")
+    # Looked up through billing_drawdown_once_per_grant_transfer, which leads with it.
+    grant = models.ForeignKey(
+        CreditGrant, on_delete=models.PROTECT, related_name="drawdowns", db_index=False
+    )
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="drawdowns")
     amount = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -272,7 +308,10 @@ class LedgerRequest(models.Model):
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused"
 
-    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="+")
+    # Looked up through billing_request_unique_key, which leads with it.
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     idempotency_key = models.CharField(max_length=255)
     operation = models.CharField(max_length=32)
     fingerprint = models.CharField(max_length=500)

@@ -37,25 +37,28 @@ def credits_low_listener_register(name: str, listener: CreditsLowListener) -> No
     _LISTENERS[name] = listener
 
 
-def credits_low_check(*, user_id: int) -> None:
+def credits_low_check(*, user_id: int, available: int | None = None) -> None:
     """Tell the listeners if `user_id`'s balance just fell below the threshold.
 
-    Called after the ledger change committed. The marker is set with cache.add, atomic even
+    Called after the ledger change committed, with the `available` credits it left when the
+    change knows them (else they are read). The marker is set with cache.add, atomic even
     across processes on Redis: of two changes racing below the threshold, one notifies.
     """
     threshold = settings.PHONOGLYPH_CREDITS_LOW_THRESHOLD
     if threshold <= 0 or not _LISTENERS:
         return
-    account = CreditAccount.objects.filter(user_id=user_id).first()
-    if account is None:
-        return
+    if available is None:
+        account = CreditAccount.objects.filter(user_id=user_id).first()
+        if account is None:
+            return
+        available = account.available
     marker = f"billing:credits-low:{user_id}"
-    if account.available >= threshold:
+    if available >= threshold:
         cache.delete(marker)
         return
     if not cache.add(marker, 1, timeout=None):
         return
-    notice = CreditsLow(user_id=user_id, available=account.available, threshold=threshold)
+    notice = CreditsLow(user_id=user_id, available=available, threshold=threshold)
     for name, listener in list(_LISTENERS.items()):
         try:
             listener(notice)

@@ -4,10 +4,11 @@ Every ledger change runs inside `ledger_transaction()` and takes the user's `Cre
 lock (`SELECT ... FOR UPDATE`) before it reads anything it decides on, so two movements of one
 account never interleave: that is what prevents lost updates (two reads of one balance both
 deciding to spend it), double settlement (a capture racing the expiry sweep) and double replay
-of an idempotency key. Locks are always taken in the same order, the one user account first and
-then the system accounts in primary-key order (see `ledger_transaction`), so two transactions
-can never wait on each other in a cycle. The CHECK constraints on `CreditAccount` are the
-backstop.
+of an idempotency key. The CHECK constraints on `CreditAccount` are the backstop.
+
+The system accounts (grants, revenue) are shared by every user, so a change never locks or
+updates their rows: it appends `SystemPosting` rows, which `system_postings_fold` adds to the
+rows later. Movements of distinct users therefore never wait on each other.
 
 Grant lots and the idempotent request log built on these primitives are in `billing.grants`.
 """
@@ -28,6 +29,7 @@ from accounts.models import User
 from billing.models import (
     AccountKind,
     CreditAccount,
+    SystemPosting,
     Transfer,
     TransferKind,
 )
@@ -36,7 +38,7 @@ from telemetry.reporting import CreditMovement, ProductEvent, emit_event, observ
 
 # --- transactions and locks --------------------------------------------------------------
 
-_BALANCE_FIELDS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+BALANCE_FIELDS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
 
 @dataclass
@@ -56,13 +58,9 @@ _state: ContextVar[_LedgerState | None] = ContextVar("billing_ledger_state", def
 def ledger_transaction() -> Iterator[None]:
     """Run one ledger change atomically.
 
-    Balance changes are collected and written at the end, in as few statements as the lock
-    order allows (`_post_balances`). The user account is locked first (`lock_user_account`,
-    `lock_account`) and the system accounts (shared by every user) last, in primary-key
-    order: without that, a reservation (grants account, then revenue) and a capture (revenue,
-    then grants) for two users could each hold the row the other waits for, a deadlock. It
-    also keeps the shared rows locked for the shortest time, from the last statement to the
-    commit.
+    Balance changes are collected and written at the end (`_post_balances`): the user
+    accounts' rows, locked already, in one UPDATE, and the system accounts' share as
+    `SystemPosting` rows in one INSERT, which takes no lock another transaction waits for.
     """
     state = _state.get()
     if state is not None:
@@ -86,31 +84,26 @@ def ledger_transaction() -> Iterator[None]:
 
 
 def _post_balances(postings: dict[int, dict[str, int]], user_pks: set[int]) -> None:
-    """Move the stored balances by `postings` by F() expressions, never from values read.
-
-    User accounts are locked already, so they go into one statement with the first system
-    account; any further system account gets its own statement, in primary-key order, so
-    system rows are always locked in the same order.
-    """
+    """Move the user accounts' stored balances by `postings` by F() expressions, never from
+    values read, and append the system accounts' changes as `SystemPosting` rows."""
     changed = {pk: change for pk, change in postings.items() if any(change.values())}
-    if not changed:
-        return
-    system = sorted(pk for pk in changed if pk not in user_pks)
-    first = [pk for pk in changed if pk in user_pks] + system[:1]
-    for group in (first, *([pk] for pk in system[1:])):
-        if len(group) == 1:
-            (pk,) = group
-            updates = {name: F(name) + delta for name, delta in changed[pk].items() if delta}
-            CreditAccount.objects.filter(pk=pk).update(**updates)
-            continue
-        fields = {name for pk in group for name, delta in changed[pk].items() if delta}
-        CreditAccount.objects.filter(pk__in=group).update(
+    users = [pk for pk in changed if pk in user_pks]
+    SystemPosting.objects.bulk_create(
+        SystemPosting(account_id=pk, **changed[pk]) for pk in sorted(changed) if pk not in user_pks
+    )
+    if len(users) == 1:
+        (pk,) = users
+        updates = {name: F(name) + delta for name, delta in changed[pk].items() if delta}
+        CreditAccount.objects.filter(pk=pk).update(**updates)
+    elif users:
+        fields = {name for pk in users for name, delta in changed[pk].items() if delta}
+        CreditAccount.objects.filter(pk__in=users).update(
             **{
                 name: F(name)
                 + Case(
                     *(
                         When(pk=pk, then=Value(changed[pk].get(name, 0)))
-                        for pk in group
+                        for pk in users
                         if changed[pk].get(name, 0)
                     ),
                     default=Value(0),
@@ -255,14 +248,18 @@ def after_commit(
     user_id: int | None,
     amount: int,
     feature: str = "",
+    available: int | None = None,
 ) -> None:
-    """Report a movement once it is committed, so a rolled-back change is never counted."""
+    """Report a movement once it is committed, so a rolled-back change is never counted.
+
+    `available` is the user's balance the change left, when the caller knows it.
+    """
 
     def report() -> None:
         if movement is not None:
             observe_credits(movement, amount)
         if user_id is not None:
-            credits_low_check(user_id=user_id)
+            credits_low_check(user_id=user_id, available=available)
         if event is not None:
             emit_event(
                 event, user_id=user_id, properties={"amount": amount, "feature": feature or None}

@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
+from billing import hot_paths
 from billing.errors import JobAlreadyReserved, ReservationNotFound, ReservationReleased
 from billing.grants import (
     apply_once,
@@ -101,6 +102,26 @@ def credits_reserve(
     hold_until = expires_at
 
     with ledger_transaction():
+        if hot_paths.applies():
+            reserved = hot_paths.reserve(
+                user_id=user.pk,
+                amount=amount,
+                feature=feature,
+                job_ref=job_ref,
+                key=key,
+                now=now,
+                expires_at=hold_until,
+            )
+            if reserved is not None:
+                after_commit(
+                    movement="reserved",
+                    event="credits_reserved",
+                    user_id=user.pk,
+                    amount=amount,
+                    feature=feature,
+                    available=reserved.available,
+                )
+                return reserved.transfer
         # The lock serializes every movement of this account: without it, two reservations
         # could both read the same available balance and together overspend it.
         account = lock_user_account(user)
@@ -274,6 +295,24 @@ def credits_capture(
     if usage_unit not in UsageUnit.values:
         raise ValueError(f"Unknown usage unit {usage_unit!r}.")
     with ledger_transaction():
+        if hot_paths.applies():
+            captured_now = hot_paths.capture(
+                job_ref=job_ref,
+                feature=feature,
+                amount=amount,
+                usage_quantity=usage_quantity,
+                usage_unit=usage_unit,
+                now=timezone.now(),
+            )
+            if captured_now is not None:
+                _report_settlement(captured_now, feature=feature)
+                return Settlement(
+                    job_ref=job_ref,
+                    feature=feature,
+                    captured=captured_now.captured,
+                    released=captured_now.released,
+                    replayed=False,
+                )
         # Under the lock, exactly one of a capture and a release (or the expiry sweep) sees
         # the reservation unsettled; the other sees its settlement and does nothing.
         reservation = _lock_reservation(job_ref=job_ref, feature=feature)
@@ -343,6 +382,27 @@ def credits_capture(
     return Settlement(
         job_ref=job_ref, feature=feature, captured=captured, released=rest, replayed=False
     )
+
+
+def _report_settlement(settled: hot_paths.Captured, *, feature: str) -> None:
+    if settled.captured > 0:
+        after_commit(
+            movement="captured",
+            event="credits_captured",
+            user_id=settled.user_id,
+            amount=settled.captured,
+            feature=feature,
+            available=settled.available,
+        )
+    if settled.released > 0:
+        after_commit(
+            movement="released",
+            event="credits_released",
+            user_id=settled.user_id,
+            amount=settled.released,
+            feature=feature,
+            available=settled.available,
+        )
 
 
 def credits_release(*, job_ref: str, feature: str, reason: str = "") -> Settlement:

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -38,11 +40,13 @@ from billing.models import (
     CreditAccount,
     CreditGrant,
     FeatureUsage,
+    SystemPosting,
     Transfer,
     TransferKind,
     UsageUnit,
 )
 from billing.postings import (
+    BALANCE_FIELDS,
     ledger_transaction,
     lock_account,
     system_account,
@@ -78,11 +82,13 @@ __all__ = [
     "credits_release_stale",
     "credits_reserve",
     "feature_usage_record_free",
+    "system_postings_fold",
 ]
 
 logger = logging.getLogger(__name__)
 
 MONTHLY_GRANT_PRIORITY = 20
+SYSTEM_POSTINGS_FOLD_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -375,3 +381,39 @@ def feature_usage_record_free(
         },
     )
     return usage
+
+
+# --- system accounts ----------------------------------------------------------------------
+
+
+def system_postings_fold(*, batch: int = SYSTEM_POSTINGS_FOLD_BATCH) -> int:
+    """Add the system accounts' unfolded postings to their rows; return how many were folded.
+
+    Each batch is one transaction: it locks the postings it reads and deletes exactly those,
+    so a posting committed meanwhile waits for the next batch, and a concurrent fold skips
+    the locked rows instead of adding them twice. The account rows move by F() expressions,
+    and no ledger change ever locks a system account's row, so folding never waits on one.
+    """
+    folded = 0
+    while True:
+        with transaction.atomic():
+            postings = list(
+                SystemPosting.objects.select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values("pk", "account_id", *BALANCE_FIELDS)[:batch]
+            )
+            if not postings:
+                return folded
+            totals: dict[int, dict[str, int]] = {}
+            for posting in postings:
+                total = totals.setdefault(posting["account_id"], dict.fromkeys(BALANCE_FIELDS, 0))
+                for name in BALANCE_FIELDS:
+                    total[name] += posting[name]
+            SystemPosting.objects.filter(pk__in=[posting["pk"] for posting in postings]).delete()
+            for account_id in sorted(totals):
+                CreditAccount.objects.filter(pk=account_id).update(
+                    **{name: F(name) + delta for name, delta in totals[account_id].items()}
+                )
+        folded += len(postings)
+        if len(postings) < batch:
+            return folded

@@ -29,6 +29,12 @@ def credits_grant_monthly() -> int:
     return services.credits_grant_monthly_all()
 
 
+@shared_task(name="billing.tasks.system_postings_fold")
+def system_postings_fold() -> int:
+    """Fold the system accounts' appended postings into their balances; return how many."""
+    return services.system_postings_fold()
+
+
 @shared_task(name="billing.tasks.ledger_reconcile")
 def ledger_reconcile() -> bool:
     """Check the ledger; log drift at ERROR so alerting sees it. Return whether it is clean."""

@@ -108,6 +108,10 @@ class JobKind(Generic[J, R]):
     extra_transient_errors: tuple[type[Exception], ...] = ()
     # Where the owner reads a job over the API, for the listeners of job outcomes.
     resource_path: Callable[[J], str] | None = None
+    # Where the owner follows a job on the site (its page), for the listeners of job outcomes.
+    page_path: Callable[[J], str] | None = None
+    # What a person calls a job, lower case, e.g. "analysis of song.mp3", for the same listeners.
+    describe: Callable[[J], str] | None = None
 
     @property
     def transient_errors(self) -> tuple[type[Exception], ...]:

@@ -214,7 +214,7 @@ def job_fail(
         job_credits_release(kind=kind, job=job)
     _observe(kind, job, elapsed or 0.0, "failed")
     job_emit(kind, job, kind.events.failed, code=code, processing_seconds=elapsed)
-    _announce(kind, job, "failed", error_code=code)
+    _announce(kind, job, "failed", error_code=code, error_message=message[:500])
     return True
 
 
@@ -287,6 +287,7 @@ def _announce(
     outcome: Outcome,
     *,
     error_code: str | None = None,
+    error_message: str | None = None,
     reused: bool = False,
 ) -> None:
     job_outcome_announce(
@@ -299,6 +300,9 @@ def _announce(
             resource_path=kind.resource_path(job) if kind.resource_path is not None else None,
             error_code=error_code,
             reused=reused,
+            page_path=kind.page_path(job) if kind.page_path is not None else None,
+            description=kind.describe(job) if kind.describe is not None else None,
+            error_message=error_message,
         )
     )
 

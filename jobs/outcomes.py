@@ -1,10 +1,10 @@
 """Who hears that a job ended: a registry of outcome listeners, called once the end committed.
 
 The job layer knows no consumer. A package that must act on the end of any job (the webhooks
-that tell integrators) registers a listener from its AppConfig.ready(); the lifecycle calls
-every listener with a JobOutcome after the transaction that ended the job commits, so a
-listener never sees a rolled-back end. A listener's failure is logged and never undoes or
-blocks the job's end, nor another listener.
+that tell integrators, the notifications that tell the owner) registers a listener from its
+AppConfig.ready(); the lifecycle calls every listener with a JobOutcome after the transaction
+that ended the job commits, so a listener never sees a rolled-back end. A listener's failure
+is logged and never undoes or blocks the job's end, nor another listener.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ class JobOutcome:
     resource_path: str | None
     error_code: str | None = None
     reused: bool = False
+    # Where its owner follows the job on the site, when the kind says.
+    page_path: str | None = None
+    # What a person calls the job (e.g. "analysis of song.mp3"), when the kind says.
+    description: str | None = None
+    # Why it failed, in words its owner can read.
+    error_message: str | None = None
 
 
 JobOutcomeListener = Callable[[JobOutcome], None]

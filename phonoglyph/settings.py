@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "billing",
     "stems",
     "webhooks",
+    "notifications",
     "monitoring",
 ]
 
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "telemetry.context_processors.monitoring_config",
                 "accounts.preferences.theme_context",
+                "notifications.context_processors.notifications_header",
             ],
         },
     },
@@ -416,6 +418,12 @@ CELERY_BEAT_SCHEDULE.update(
             # Hourly and idempotent per user and month: a missed run or a new user is caught
             # up within the hour, and running again grants nothing twice.
             "schedule": 3600.0,
+        },
+        # Ledger changes append the shared system accounts' postings; this keeps their rows
+        # current (reconciliation adds whatever is not folded yet).
+        "billing-fold-system-postings": {
+            "task": "billing.tasks.system_postings_fold",
+            "schedule": 60.0,
         },
         "billing-reconcile-credits": {
             "task": "billing.tasks.ledger_reconcile",

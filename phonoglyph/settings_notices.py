@@ -33,6 +33,11 @@ PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS: float = env.float(
     "PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5.0
 )
 
+# Notifications: how often a signed-in page asks whether a job of its user ended.
+PHONOGLYPH_NOTIFICATIONS_POLL_SECONDS: float = env.float(
+    "PHONOGLYPH_NOTIFICATIONS_POLL_SECONDS", default=15.0
+)
+
 PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS: int = env.int(
     "PHONOGLYPH_ALERT_EVALUATION_INTERVAL_SECONDS", default=30
 )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("analyses/", include("analysis.urls")),
     path("stems/", include("stems.urls")),
     path("credits/", include("billing.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("phonoglyph.api.urls", "api"), namespace="api")),

@@ -10,6 +10,7 @@ import tempfile
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 from billing.job_credits import JOB_LEDGER
 from billing.selectors import price_for
@@ -115,6 +116,8 @@ STEM_SEPARATION_KIND: JobKind[StemSeparationJob, Separated] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
+    page_path=lambda job: reverse("stems:job-detail", kwargs={"job_id": job.pk}),
+    describe=lambda job: f"stem separation of {job.media}",
 )
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api.authentication import request_user
+from accounts.models import User
 from billing.selectors import price_for
-from core.api.exceptions import DomainError
+from core.api.exceptions import DomainError, problem_response
 from media.selectors import media_get_for_user
 from stems.errors import StemJobNotFound
 from stems.kind import CREDITS_FEATURE
@@ -20,6 +22,8 @@ from stems.models import StemSeparationJob
 from stems.selectors import (
     stem_separation_job_get_for_user,
     stem_separation_job_list_for_user,
+    stem_separation_job_progress,
+    stem_separation_job_progress_for_user,
     stems_available,
 )
 from stems.services import (
@@ -95,9 +99,32 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "stems": stems,
         "api_url": reverse("api:stem-separation-detail", args=[job.pk]),
+        "progress_url": reverse("stems:job-progress", args=[job.pk]),
+        "progress": None if job.is_finished else stem_separation_job_progress(job=job),
         "credit": MODEL_CREDIT,
     }
     return render(request, "stems/job_detail.html", context)
+
+
+@require_GET
+def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page's poll: status, percent, the stage in words and the time left if measured.
+
+    Signed out it answers 401 rather than a log-in redirect the page's script could not follow.
+    """
+    if not isinstance(request.user, User):
+        return problem_response(
+            request, status=401, code="not_authenticated", detail="Log in to follow this job."
+        )
+    try:
+        progress = stem_separation_job_progress_for_user(user=request.user, job_id=job_id)
+    except StemJobNotFound:
+        return problem_response(
+            request, status=404, code="not_found", detail="No such stem separation."
+        )
+    response = JsonResponse(asdict(progress))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -1,38 +1,9 @@
-// The stem separation page: follows a running job, then plays its stems together.
+// The stem separation page once the job ended: plays its stems together (job-progress.js
+// follows the job while it runs).
 (function () {
   "use strict";
   var root = document.getElementById("stems-job");
   if (!root) { return; }
-  var finished = ["succeeded", "failed", "cancelled"];
-
-  function follow(url) {
-    var bar = document.getElementById("job-progress");
-    var stage = document.getElementById("job-stage");
-    var percent = document.getElementById("job-percent");
-    var delay = 1000;
-    function poll() {
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (response) {
-          if (!response.ok) { throw new Error("HTTP " + response.status); }
-          return response.json();
-        })
-        .then(function (job) {
-          delay = 1000;
-          if (bar) { bar.value = job.progress; }
-          if (percent) { percent.textContent = job.progress; }
-          if (stage && job.stage) { stage.textContent = job.stage; }
-          if (finished.indexOf(job.status) !== -1) { window.location.reload(); return; }
-          window.setTimeout(poll, delay);
-        })
-        .catch(function () {
-          // Back off while the server is unreachable instead of hammering it.
-          delay = Math.min(delay * 2, 15000);
-          window.setTimeout(poll, delay);
-        });
-    }
-    window.setTimeout(poll, delay);
-  }
-
   // One clock for every stem: the first stem leads; the others are pulled back to it whenever
   // they drift further than DRIFT seconds (media elements start a few milliseconds apart).
   var DRIFT = 0.04;
@@ -112,9 +83,6 @@
     applyGains();
   }
 
-  if (finished.indexOf(root.dataset.status) === -1) {
-    follow(root.dataset.apiUrl);
-  }
   var box = document.getElementById("stem-player");
   if (box) { player(box); }
 })();

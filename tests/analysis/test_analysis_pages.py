@@ -82,7 +82,7 @@ def test_the_start_page_for_another_users_media_is_not_found(
     assert browser.get(reverse("analysis:job-new"), {"media": media.pk}).status_code == 404
 
 
-def test_a_running_job_page_polls_its_json_with_a_static_script(
+def test_a_running_job_page_polls_its_progress_with_a_static_script(
     browser: Client, user: User
 ) -> None:
     job = AnalysisJobFactory.create(
@@ -93,10 +93,10 @@ def test_a_running_job_page_polls_its_json_with_a_static_script(
     page = browser.get(reverse("analysis:job-detail", args=[job.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert f'data-api-url="{reverse("api:analysis-detail", args=[job.pk])}"' in html
-    assert 'src="/static/js/analysis-job.js"' in html
+    assert f'data-progress-url="{reverse("analysis:job-progress", args=[job.pk])}"' in html
+    assert 'src="/static/js/job-progress.js"' in html
     assert 'value="40"' in html
-    assert "decoding" in html
+    assert "Reading the audio" in html
     _assert_no_inline_script_or_style(html)
 
 

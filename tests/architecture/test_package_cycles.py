@@ -12,6 +12,7 @@ PACKAGES = (
     "phonoglyph",
     "monitoring",
     "webhooks",
+    "notifications",
     "accounts",
     "media",
     "analysis",

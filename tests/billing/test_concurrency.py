@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.errors import InsufficientCredits, ReservationReleased
-from billing.models import CreditAccount, CreditGrant, Transfer, TransferKind
+from billing.models import (
+    AccountKind,
+    CreditAccount,
+    CreditGrant,
+    SystemPosting,
+    Transfer,
+    TransferKind,
+)
 from billing.selectors import credit_balance_for_user, ledger_reconcile
 from billing.services import (
     credit_account_open,
@@ -25,6 +32,7 @@ from billing.services import (
     credits_release,
     credits_release_stale,
     credits_reserve,
+    system_postings_fold,
 )
 from tests.billing.factories import fund, job_ref
 
@@ -215,4 +223,32 @@ def test_reservations_and_captures_that_both_expire_grants_never_deadlock(postgr
     for user in capturers:
         balance = credit_balance_for_user(user=user)
         assert (balance.available, balance.reserved, balance.posted) == (0, 0, 0)
+    assert_reconcile_credits_reports_no_drift()
+
+
+def test_folds_racing_reservations_and_captures_count_every_posting_once(postgres_url) -> None:
+    users = [User.objects.create_user(email=f"f{i}@example.com") for i in range(6)]
+    for user in users:
+        fund(user, 100)
+
+    def spend_three_times(user: User) -> None:
+        for _ in range(3):
+            ref = job_ref()
+            credits_reserve(user=user, amount=5, feature="analysis", job_ref=ref)
+            assert ledger_reconcile().ok
+            credits_capture(job_ref=ref, feature="analysis", amount=3, usage_quantity=60)
+
+    def fold_repeatedly() -> int:
+        return sum(system_postings_fold() for _ in range(10))
+
+    results = race(
+        [partial(spend_three_times, user) for user in users] + [fold_repeatedly for _ in range(3)]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert_reconcile_credits_reports_no_drift()
+    system_postings_fold()
+    assert not SystemPosting.objects.exists()
+    revenue = CreditAccount.objects.get(kind=AccountKind.REVENUE)
+    assert (revenue.credits_posted, revenue.credits_pending) == (6 * 3 * 3, 0)
+    assert CreditAccount.objects.get(kind=AccountKind.GRANTS).debits_posted == 6 * 100
     assert_reconcile_credits_reports_no_drift()

@@ -195,6 +195,7 @@ def _pages(site: Site) -> dict[str, str]:
         "results": f"/analyses/{site.job_id}/",
         "job": f"/analyses/{site.running_job_id}/",
         "credits": "/credits/",
+        "notifications": "/notifications/",
         "account": "/account/",
         "password": "/account/password/change/",
     }

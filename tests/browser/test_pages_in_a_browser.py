@@ -126,13 +126,15 @@ def test_the_results_page_draws_the_analysis_pictures(
     expect(page.locator("#job-status")).to_have_text("Queued", ignore_case=True)
 
     # The person looks at their list while the job runs. Leaving right after one of the waiting
-    # page's polls answered means no request is in flight while the task below runs: with
-    # SQLite, the live server's threads share this thread's in-memory database connection.
-    poll_url = page.locator("#analysis-job").get_attribute("data-api-url")
+    # page's polls answered, and once the list's first look for notifications answered, means
+    # no request is in flight while the task below runs: with SQLite, the live server's threads
+    # share this thread's in-memory database connection.
+    poll_url = page.locator("#analysis-job").get_attribute("data-progress-url")
     assert poll_url is not None
     with page.expect_response(lambda response: response.url.endswith(poll_url)):
         pass
-    browser_session.open("/analyses/")
+    with page.expect_response(lambda response: "/notifications/status.json" in response.url):
+        browser_session.open("/analyses/")
     job = AnalysisJob.objects.get(owner=user)
     assert job_url.endswith(f"/analyses/{job.pk}/")
     assert job.published_at is not None

@@ -9,8 +9,10 @@ from billing.selectors import ledger_reconcile
 
 class Command(BaseCommand):
     help = (
-        "Check every credit account's balances against its transfers, that debits equal "
-        "credits and that no reservation is orphaned. Exits non-zero on any drift."
+        "Check every credit account's balances (a system account's with its postings not yet "
+        "folded) against its transfers, that debits equal credits, that each grant's remaining "
+        "credits match its draw-downs and that no reservation is orphaned. Exits non-zero on "
+        "any drift."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
