@@ -28,6 +28,11 @@ def analysis_job_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(owner=user).select_related("media")
 
 
+def analysis_job_api_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
+    """`user`'s jobs as the API lists them: each names its media by id only, so no join."""
+    return AnalysisJob.objects.filter(owner=user)
+
+
 def analysis_job_get_for_user(*, user: User, job_id: int) -> AnalysisJob:
     """One of `user`'s jobs; another user's job is indistinguishable from a missing one (404)."""
     job = analysis_job_list_for_user(user=user).filter(pk=job_id).first()

@@ -24,8 +24,8 @@ from analysis.models import AnalysisJob
 from analysis.selectors import (
     analysis_arrays_gzip_for_user,
     analysis_audio_analysis_gzip_for_user,
+    analysis_job_api_list_for_user,
     analysis_job_get_for_user,
-    analysis_job_list_for_user,
 )
 from analysis.services import analysis_job_cancel, analysis_job_create
 from analysis.timeline import ENCODINGS, analysis_timeline_window
@@ -40,7 +40,7 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
     rate_limit_costs = {"POST": 10}
 
     def get_queryset(self) -> Any:
-        return analysis_job_list_for_user(user=request_user(self.request))
+        return analysis_job_api_list_for_user(user=request_user(self.request))
 
     @extend_schema(request=AnalysisCreateSerializer, responses={202: AnalysisJobSerializer})
     @idempotent
