@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--requests", type=int, default=300, help="timed requests per route")
     parser.add_argument("--profile", default="", help="a route name: print its cProfile")
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: e.g. tottime")
     parser.add_argument("--pool-size", type=int, default=4)
     parser.add_argument("--result-cache-seconds", type=int, default=86400)
     args = parser.parse_args()
@@ -202,7 +203,7 @@ def main() -> None:
             for actor in random.choices(actors, k=args.requests):
                 serve(application, route[1](actor), actor.api_key)
             profile.disable()
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(45)
             return
         print(f"{'route':<22} {'web ms':>7} {'db ms':>7} {'SQL':>5} {'redis':>6}")
         weighted = [0.0, 0.0]
