@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 
@@ -62,7 +63,7 @@ def analysis_time_limits(*, audio_seconds: float) -> TimeLimits:
 
 
 def analysis_job_create(
-    *, user: User, media_id: int, features: list[str] | tuple[str, ...] | None
+    *, user: User, media_public_id: UUID, features: list[str] | tuple[str, ...] | None
 ) -> AnalysisJob:
     """Create a job for one of `user`'s media files and queue it, reserving its credits.
 
@@ -73,7 +74,7 @@ def analysis_job_create(
     InsufficientCredits (402).
     """
     wanted = analysis_features_validate(features)
-    media = media_get_ready_for_user(user=user, media_id=media_id)
+    media = media_get_ready_for_user(user=user, public_id=media_public_id)
     audio_seconds = float(media.duration_seconds or 0.0)
     if audio_seconds > settings.ANALYSIS_MAX_AUDIO_SECONDS:
         raise AudioTooLong(
@@ -128,13 +129,13 @@ def analysis_job_fail_by_id(*, job_id: int, code: str) -> bool:
     return job_fail_by_id(kind=ANALYSIS_KIND, job_id=job_id, code=code)
 
 
-def analysis_job_cancel(*, user: User, job_id: int) -> AnalysisJob:
+def analysis_job_cancel(*, user: User, public_id: UUID) -> AnalysisJob:
     """Cancel one of `user`'s queued or running jobs and release its credits.
 
     A running engine notices at its next progress report and stops. Raises the selector's
     404 and AnalysisJobFinished (409) when the job already ended.
     """
-    job = analysis_job_get_for_user(user=user, job_id=job_id)
+    job = analysis_job_get_for_user(user=user, public_id=public_id)
     if not job_cancel(kind=ANALYSIS_KIND, job=job):
         job.refresh_from_db()
         raise AnalysisJobFinished(

@@ -9,8 +9,8 @@ app_name = "analysis"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.job_list, name="job-list"),
     path("new/", views.job_new, name="job-new"),
-    path("<int:job_id>/", views.job_detail, name="job-detail"),
-    path("<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
-    path("<int:job_id>/download.json", views.job_download_json, name="job-download-json"),
-    path("<int:job_id>/download.csv", views.job_download_csv, name="job-download-csv"),
+    path("<uuid:job_id>/", views.job_detail, name="job-detail"),
+    path("<uuid:job_id>/cancel/", views.job_cancel, name="job-cancel"),
+    path("<uuid:job_id>/download.json", views.job_download_json, name="job-download-json"),
+    path("<uuid:job_id>/download.csv", views.job_download_csv, name="job-download-csv"),
 ]

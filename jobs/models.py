@@ -73,6 +73,11 @@ class Job(models.Model):
         return f"{self.KIND.capitalize()} #{self.pk} ({self.status})"
 
     @property
+    def short_id(self) -> str:
+        """The start of the public id: enough for a person to tell their jobs apart on a page."""
+        return self.public_id.hex[:8]
+
+    @property
     def job_ref(self) -> str:
         """The reference the credits ledger knows this job by."""
         return f"{self.KIND}:{self.pk}"

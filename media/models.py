@@ -67,7 +67,7 @@ class MediaFile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or f"media {self.pk}"
+        return self.display_name or f"upload {self.public_id}"
 
     @property
     def is_ready(self) -> bool:

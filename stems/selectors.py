@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
@@ -21,9 +22,9 @@ def stem_separation_job_list_for_user(*, user: User) -> QuerySet[StemSeparationJ
     return StemSeparationJob.objects.filter(owner=user).select_related("media")
 
 
-def stem_separation_job_get_for_user(*, user: User, job_id: int) -> StemSeparationJob:
+def stem_separation_job_get_for_user(*, user: User, public_id: UUID) -> StemSeparationJob:
     """One of `user`'s separations; another user's is indistinguishable from a missing one."""
-    job = stem_separation_job_list_for_user(user=user).filter(pk=job_id).first()
+    job = stem_separation_job_list_for_user(user=user).filter(public_id=public_id).first()
     if job is None:
         raise StemJobNotFound("No such stem separation.")
     return job
@@ -39,14 +40,14 @@ def stems_available(job: StemSeparationJob) -> bool:
 
 
 def stem_get_for_user(
-    *, user: User, job_id: int, stem: str
+    *, user: User, public_id: UUID, stem: str
 ) -> tuple[StemSeparationJob, dict[str, Any]]:
     """One stem of one of `user`'s separations, as its job and its stored entry.
 
     Raises StemJobNotFound (404), StemNotFound (404) for a name that is no stem, and
     StemsNotAvailable (409) before success or once the media (and so the stems) was deleted.
     """
-    job = stem_separation_job_get_for_user(user=user, job_id=job_id)
+    job = stem_separation_job_get_for_user(user=user, public_id=public_id)
     if stem not in STEM_NAMES:
         raise StemNotFound(f"There is no stem {stem!r}.", extra={"stems": list(STEM_NAMES)})
     if not stems_available(job):

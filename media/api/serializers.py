@@ -7,6 +7,7 @@ from media.models import MediaFile
 
 
 class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -35,7 +36,7 @@ class MediaFileSerializer(serializers.ModelSerializer[MediaFile]):
     def get_download_url(self, media: MediaFile) -> str | None:
         if not media.is_ready:
             return None
-        return reverse("api:media-download", kwargs={"media_id": media.pk})
+        return reverse("api:media-download", kwargs={"media_id": media.public_id})
 
 
 class MediaUploadSerializer(serializers.Serializer[None]):

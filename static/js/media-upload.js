@@ -69,7 +69,7 @@
       if (xhr.status === 201) {
         var media = JSON.parse(xhr.responseText);
         statusLine.textContent = "Done.";
-        window.location.assign(form.dataset.detailUrl.replace(/\/0\/$/, "/" + media.id + "/"));
+        window.location.assign(form.dataset.detailUrl.replace(/\/0{8}-0{4}-0{4}-0{4}-0{12}\/$/, "/" + media.id + "/"));
         return;
       }
       progress.hidden = true;
