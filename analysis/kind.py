@@ -140,7 +140,7 @@ ANALYSIS_KIND: JobKind[AnalysisJob, AnalysisResult] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
-    resource_path=lambda job: reverse("api:analysis-detail", kwargs={"job_id": job.pk}),
+    resource_path=lambda job: reverse("api:analysis-detail", kwargs={"job_id": job.public_id}),
 )
 
 

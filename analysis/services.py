@@ -149,7 +149,9 @@ def analysis_job_retry(*, job: AnalysisJob) -> AnalysisJob:
     """Start a new job like a failed or cancelled one (staff action); reserves anew."""
     if not job_is_retryable(job):
         raise AnalysisJobFinished("Only failed or cancelled analyses can be retried.")
-    return analysis_job_create(user=job.owner, media_id=job.media_id, features=job.features)
+    return analysis_job_create(
+        user=job.owner, media_public_id=job.media.public_id, features=job.features
+    )
 
 
 def analysis_jobs_sweep(*, now: datetime | None = None) -> SweepReport:

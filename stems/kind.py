@@ -10,6 +10,7 @@ import tempfile
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 from billing.job_credits import JOB_LEDGER
 from billing.selectors import price_for
@@ -115,6 +116,9 @@ STEM_SEPARATION_KIND: JobKind[StemSeparationJob, Separated] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
+    resource_path=lambda job: reverse(
+        "api:stem-separation-detail", kwargs={"job_id": job.public_id}
+    ),
 )
 
 

@@ -29,7 +29,7 @@ def browser(user: User) -> Client:
 def _succeeded(user: User) -> AnalysisJob:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()
@@ -175,7 +175,7 @@ def test_the_list_page_shows_only_the_users_jobs(
 def test_cancel_from_the_job_page(browser: Client, user: User) -> None:
     give_credits(user, 10)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     response = browser.post(reverse("analysis:job-cancel", args=[job.pk]))
     assert response.status_code == 302

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _succeeded(user: User, features: list[str] | None = None) -> AnalysisJob:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=features
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=features
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()

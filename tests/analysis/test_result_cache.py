@@ -60,7 +60,7 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job = AnalysisJob.objects.get(pk=job.pk)
@@ -92,7 +92,7 @@ def test_an_unfinished_job_is_not_cached(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     assert api_client.get(f"/api/v1/analyses/{job.pk}/").json()["status"] == "queued"
     assert not any(cache.has_key(key) for key in result_cache_keys(job))

@@ -113,7 +113,7 @@ def test_stems_go_with_their_media(
 ) -> None:
     job = StemSeparationJob.objects.get(pk=int(str(separated["id"])))
     keys = [stem["key"] for stem in job.stem_list]
-    media_delete(user=user, media_id=job.media_id)
+    media_delete(user=user, public_id=job.media.public_id)
     assert api_client.get(f"{URL}{job.pk}/").json()["stems"] == []
     response = api_client.get(f"{URL}{job.pk}/vocals.flac")
     assert response.status_code == 409
