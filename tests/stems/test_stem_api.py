@@ -111,7 +111,7 @@ def test_the_list_shows_only_the_callers_separations(
 def test_stems_go_with_their_media(
     separated: dict[str, object], api_client: APIClient, user: User
 ) -> None:
-    job = StemSeparationJob.objects.get(pk=int(str(separated["id"])))
+    job = StemSeparationJob.objects.get(public_id=separated["id"])
     keys = [stem["key"] for stem in job.stem_list]
     media_delete(user=user, public_id=job.media.public_id)
     assert api_client.get(f"{URL}{job.pk}/").json()["stems"] == []
@@ -127,7 +127,7 @@ def test_analysing_a_stem_uploads_it_and_starts_an_analysis(
 ) -> None:
     response = api_client.post(f"{URL}{separated['id']}/drums/analyse/")
     assert response.status_code == 202, response.content
-    analysis = AnalysisJob.objects.get(pk=response.json()["id"])
+    analysis = AnalysisJob.objects.get(public_id=response.json()["id"])
     assert analysis.owner == user
     assert analysis.media.owner == user
     assert analysis.media.display_name.endswith("(drums).flac")
