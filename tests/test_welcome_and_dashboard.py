@@ -63,8 +63,8 @@ def test_the_dashboard_lists_recent_uploads_and_analyses(client: Client, user: U
 
     page = client.get("/dashboard/").content.decode()
 
-    assert f'href="/media/{media.pk}/"' in page
-    assert f'href="/analyses/{job.pk}/"' in page
+    assert f'href="/media/{media.public_id}/"' in page
+    assert f'href="/analyses/{job.public_id}/"' in page
 
 
 def test_a_file_and_its_analyses_link_to_each_other(client: Client, user: User) -> None:
@@ -72,23 +72,23 @@ def test_a_file_and_its_analyses_link_to_each_other(client: Client, user: User) 
     job = AnalysisJobFactory.create(media=media)
     client.force_login(user)
 
-    file_page = client.get(f"/media/{media.pk}/").content.decode()
-    job_page = client.get(f"/analyses/{job.pk}/").content.decode()
+    file_page = client.get(f"/media/{media.public_id}/").content.decode()
+    job_page = client.get(f"/analyses/{job.public_id}/").content.decode()
     jobs_page = client.get("/analyses/").content.decode()
 
-    assert f'href="/analyses/{job.pk}/"' in file_page
-    assert f'href="/media/{media.pk}/"' in job_page
-    assert f'href="/media/{media.pk}/"' in jobs_page
+    assert f'href="/analyses/{job.public_id}/"' in file_page
+    assert f'href="/media/{media.public_id}/"' in job_page
+    assert f'href="/media/{media.public_id}/"' in jobs_page
 
 
 def test_a_file_not_yet_analysed_offers_to_analyse_it(client: Client, user: User) -> None:
     media = MediaFileFactory.create(owner=user)
     client.force_login(user)
 
-    page = client.get(f"/media/{media.pk}/").content.decode()
+    page = client.get(f"/media/{media.public_id}/").content.decode()
 
     assert "Not analysed yet." in page
-    assert f'href="/analyses/new/?media={media.pk}"' in page
+    assert f'href="/analyses/new/?media={media.public_id}"' in page
 
 
 def test_the_theme_toggle_is_kept_on_the_account(client: Client, user: User) -> None:

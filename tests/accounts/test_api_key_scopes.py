@@ -49,7 +49,9 @@ def test_a_key_without_the_scope_cannot_revoke_the_users_other_keys(user: User) 
 
 def test_a_key_may_revoke_itself(user: User) -> None:
     plain = api_key_create(user=user)
-    assert _client(plain.raw).delete(f"/api/v1/api-keys/{plain.api_key.public_id}/").status_code == 204
+    assert (
+        _client(plain.raw).delete(f"/api/v1/api-keys/{plain.api_key.public_id}/").status_code == 204
+    )
     assert not _works(plain.raw)
 
 

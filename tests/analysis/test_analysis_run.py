@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 def _start(user: User, **media: object) -> AnalysisJob:
     give_credits(user, 10)
     return analysis_job_create(
-        user=user, media_public_id=MediaFileFactory.create(owner=user, **media).public_id, features=None
+        user=user,
+        media_public_id=MediaFileFactory.create(owner=user, **media).public_id,
+        features=None,
     )
 
 
@@ -125,7 +127,7 @@ def test_cancelling_a_finished_job_is_refused_with_409(user: User) -> None:
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
-    response = client.post(f"/api/v1/analyses/{job.pk}/cancel/")
+    response = client.post(f"/api/v1/analyses/{job.public_id}/cancel/")
     assert response.status_code == 409
     assert response.json()["code"] == "analysis_finished"
 
@@ -137,8 +139,12 @@ def test_a_queued_job_whose_audio_was_analysed_meanwhile_reuses_that_result_for_
     first_media = MediaFileFactory.create(owner=user)
     second_media = MediaFileFactory.create(owner=user)
     assert first_media.sha256 == second_media.sha256
-    first = analysis_job_create(user=user, media_public_id=first_media.public_id, features=["tempo"])
-    second = analysis_job_create(user=user, media_public_id=second_media.public_id, features=["tempo"])
+    first = analysis_job_create(
+        user=user, media_public_id=first_media.public_id, features=["tempo"]
+    )
+    second = analysis_job_create(
+        user=user, media_public_id=second_media.public_id, features=["tempo"]
+    )
     assert CreditAccount.objects.get(user=user).available == 8
     analysis_job_run(job_id=first.pk, worker_host="worker-a")
     analysis_job_run(job_id=second.pk, worker_host="worker-b")

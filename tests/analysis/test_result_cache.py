@@ -67,12 +67,12 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
     assert job.status == "succeeded"
 
     before = _counts()
-    first = _read_all(api_client, job.pk)
+    first = _read_all(api_client, job.public_id)
     after_first = _counts()
     # The stored objects are gone, yet the second read is whole: it came from the cache.
     default_storage.delete(job.arrays_key)
     default_storage.delete(job.audio_analysis_key)
-    second = _read_all(api_client, job.pk)
+    second = _read_all(api_client, job.public_id)
     after_second = _counts()
 
     assert second == first
@@ -84,7 +84,7 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 
     job.delete()
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").status_code == 404
 
 
 def test_an_unfinished_job_is_not_cached(
@@ -94,5 +94,5 @@ def test_an_unfinished_job_is_not_cached(
     job = analysis_job_create(
         user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").json()["status"] == "queued"
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").json()["status"] == "queued"
     assert not any(cache.has_key(key) for key in result_cache_keys(job))

@@ -32,7 +32,9 @@ def test_another_accounts_identical_upload_is_analysed_as_its_own_paid_job(
     give_credits(other_user, 10)
     media = MediaFileFactory.create(owner=other_user)
     assert media.sha256 == first.audio_sha256
-    second = analysis_job_create(user=other_user, media_public_id=media.public_id, features=["tempo"])
+    second = analysis_job_create(
+        user=other_user, media_public_id=media.public_id, features=["tempo"]
+    )
     assert (second.status, second.credits_reserved) == ("queued", 1)
     analysis_job_run(job_id=second.pk, worker_host="worker-b")
     second.refresh_from_db()
@@ -57,7 +59,9 @@ def test_another_accounts_job_queued_meanwhile_still_runs_its_own_analysis(
         user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=["tempo"]
     )
     theirs = analysis_job_create(
-        user=other_user, media_public_id=MediaFileFactory.create(owner=other_user).public_id, features=["tempo"]
+        user=other_user,
+        media_public_id=MediaFileFactory.create(owner=other_user).public_id,
+        features=["tempo"],
     )
     assert mine.audio_sha256 == theirs.audio_sha256
     analysis_job_run(job_id=mine.pk, worker_host="worker-a")

@@ -41,7 +41,9 @@ def _flaky_storage(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
 def _job(user: User) -> AnalysisJob:
     give_credits(user, 10)
     return services.analysis_job_create(
-        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=["tempo", "key"]
+        user=user,
+        media_public_id=MediaFileFactory.create(owner=user).public_id,
+        features=["tempo", "key"],
     )
 
 

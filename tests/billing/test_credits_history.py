@@ -86,6 +86,6 @@ def test_the_new_key_page_offers_a_copy_button_and_revoking_asks_first(
 
     account = client.get("/account/").content.decode()
     assert re.search(
-        r'action="/account/api-keys/\d+/revoke/" data-confirm="Revoke the key phg_',
+        r'action="/account/api-keys/[0-9a-f-]{36}/revoke/" data-confirm="Revoke the key phg_',
         account,
     )

@@ -126,7 +126,7 @@ def test_the_results_page_draws_the_analysis_pictures(
         pass
     browser_session.open("/analyses/")
     job = AnalysisJob.objects.get(owner=user)
-    assert job_url.endswith(f"/analyses/{job.pk}/")
+    assert job_url.endswith(f"/analyses/{job.public_id}/")
     assert job.published_at is not None
     assert len(list(private_broker.glob("*.msg"))) == 1
 

@@ -96,11 +96,11 @@ def test_a_real_recording_plays_seeks_zooms_and_drives_the_playhead_and_visualiz
     assert media.preview_key.startswith("previews/")
 
     _log_in(browser_session, user.email)
-    browser_session.open(f"/analyses/{job.pk}/")
+    browser_session.open(f"/analyses/{job.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     page.wait_for_function("() => document.getElementById('audio-player').readyState >= 1")
     assert page.evaluate("document.getElementById('audio-player').currentSrc").endswith(
-        f"/api/v1/media/{media.pk}/preview/"
+        f"/api/v1/media/{media.public_id}/preview/"
     )
     duration = page.evaluate("document.getElementById('audio-player').duration")
     assert duration == pytest.approx(job.summary["duration"], abs=0.1)

@@ -226,7 +226,9 @@ def test_redelivery_sends_the_same_message_again(
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
     assert first.body == second.body
     Webhook(created["secret"]).verify(second.body, second.headers)
-    log = api_client.get(f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.public_id}/").json()
+    log = api_client.get(
+        f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.public_id}/"
+    ).json()
     assert [attempt["number"] for attempt in log["attempt_log"]] == [1, 2]
 
 

@@ -57,7 +57,9 @@ def test_the_delivery_log_shows_attempts_and_redelivers(
     assert "#1" in page
     assert "ms" in page
     with django_capture_on_commit_callbacks(execute=True):
-        browser.post(f"/account/webhooks/{endpoint.public_id}/deliveries/{delivery.public_id}/redeliver/")
+        browser.post(
+            f"/account/webhooks/{endpoint.public_id}/deliveries/{delivery.public_id}/redeliver/"
+        )
     assert len(receiver.received) == 2
     rotated = browser.post(f"/account/webhooks/{endpoint.public_id}/rotate/")
     endpoint.refresh_from_db()
