@@ -65,8 +65,8 @@ def test_dashboard_shows_checks_alerts_queues_failures_and_charts(staff_client, 
     for service in ("database", "cache", "storage", "queues", "workers", "analysis", "ledger"):
         assert f"pg-check-{service}" in page
     assert "Queue backed up" in page
-    assert 'action="/acknowledge/"' in page
-    assert 'action="/resolve/"' in page
+    assert f'action="/admin/monitoring/alert/{firing.pk}/acknowledge/"' in page
+    assert f'action="/admin/monitoring/alert/{firing.pk}/resolve/"' in page
     assert "csrfmiddlewaretoken" in page
     assert re.search(r'<tr class="pg-queue"><td>celery</td><td>7</td></tr>', page)
     assert re.search(r'<tr class="pg-failure"><td>decode_failed</td><td>1</td></tr>', page)
@@ -103,18 +103,18 @@ def test_dashboard_shows_credits_used_by_feature(staff_client, user):
 
 
 def test_acknowledge_and_resolve_buttons_change_the_alert(staff_client, firing):
-    response = staff_client.post("/acknowledge/")
+    response = staff_client.post(f"/admin/monitoring/alert/{firing.pk}/acknowledge/")
     assert response.status_code == 302
     firing.refresh_from_db()
     assert firing.state == "acknowledged"
 
-    staff_client.post("/resolve/")
+    staff_client.post(f"/admin/monitoring/alert/{firing.pk}/resolve/")
     firing.refresh_from_db()
     assert firing.state == "resolved"
 
 
 def test_acknowledge_needs_a_post(staff_client, firing):
-    response = staff_client.get("/acknowledge/")
+    response = staff_client.get(f"/admin/monitoring/alert/{firing.pk}/acknowledge/")
 
     assert response.status_code == 405
 

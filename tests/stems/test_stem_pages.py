@@ -75,5 +75,5 @@ def test_staff_see_separations_in_the_admin(user: User) -> None:
     staff = _browser(UserFactory.create(is_staff=True, is_superuser=True))
     listing = staff.get("/admin/stems/stemseparationjob/")
     assert listing.status_code == 200
-    assert "/change/" in listing.content.decode()
+    assert f"/admin/stems/stemseparationjob/{job.pk}/change/" in listing.content.decode()
     assert staff.get("/admin/stems/stemseparationjob/add/").status_code == 403
