@@ -131,3 +131,12 @@ def test_pages_link_to_uploads_and_jobs_by_uuid(user: User) -> None:
     assert f'href="/stems/{stems.public_id}/"' in separations
     assert f"/media/{media.pk}/" not in library
     assert f"/analyses/{analysis.pk}/" not in analyses
+
+
+def test_the_credit_history_names_jobs_by_uuid(api_client: APIClient, user: User) -> None:
+    _media, analysis, stems = _jobs(user)
+
+    transfers = api_client.get("/api/v1/credits/transfers/").json()["results"]
+
+    refs = {transfer["job_ref"] for transfer in transfers if transfer["job_ref"]}
+    assert refs == {f"analysis:{analysis.public_id}", f"stem_separation:{stems.public_id}"}
