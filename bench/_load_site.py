@@ -97,7 +97,9 @@ def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
     template_user = User.objects.create_user(email="template@bench.example", password=None)
     credits_grant(user=template_user, amount=10_000, reason="bench")
     template_media = _media(template_user, wav)
-    job = analysis_job_create(user=template_user, media_public_id=template_media.public_id, features=None)
+    job = analysis_job_create(
+        user=template_user, media_public_id=template_media.public_id, features=None
+    )
     analysis_job_run(job_id=job.pk, worker_host="bench-seed")
     job.refresh_from_db()
     assert job.status == AnalysisJob.Status.SUCCEEDED, job.error_message

@@ -51,7 +51,7 @@ class TransferListApi(generics.ListAPIView[Transfer]):
         credit_account_open(user=user)
         return transfer_list_for_user(user=user)
 
-    def paginate_queryset(self, queryset: Any) -> list[Transfer] | None:
+    def paginate_queryset(self, queryset: Any) -> Any:
         page = super().paginate_queryset(queryset)
         # One lookup per page for the public ids of the jobs its lines were for.
         self.public_refs = job_refs_public(t.job_ref for t in page or [] if t.job_ref)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 from django.core.cache import cache
@@ -47,7 +48,7 @@ def _counts() -> dict[tuple[str, str], float]:
     }
 
 
-def _read_all(client: APIClient, job_id: int) -> tuple[dict[str, Any], ...]:
+def _read_all(client: APIClient, job_id: UUID) -> tuple[dict[str, Any], ...]:
     detail = client.get(f"/api/v1/analyses/{job_id}/")
     view = client.get(f"/api/v1/analyses/{job_id}/audio-analysis/")
     timeline = client.get(f"/api/v1/analyses/{job_id}/timeline/", HTTP_ACCEPT_ENCODING="gzip")

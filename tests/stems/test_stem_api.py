@@ -121,7 +121,7 @@ def test_the_list_shows_only_the_callers_separations(
 def test_stems_go_with_their_media(
     separated: dict[str, object], api_client: APIClient, user: User
 ) -> None:
-    job = StemSeparationJob.objects.get(public_id=separated["id"])
+    job = StemSeparationJob.objects.get(public_id=str(separated["id"]))
     keys = [stem["key"] for stem in job.stem_list]
     media_delete(user=user, public_id=job.media.public_id)
     assert api_client.get(f"{URL}{job.public_id}/").json()["stems"] == []
