@@ -133,7 +133,7 @@ def test_the_results_page_draws_the_analysis_pictures(
     # The worker's part, in this process: the real task, on the job the page started.
     assert analysis_job_run.apply(args=(job.pk,)).successful()
 
-    page.get_by_role("link", name=str(job.pk), exact=True).click()
+    page.get_by_role("link", name=job.short_id, exact=True).click()
     page.wait_for_url(job_url)
     expect(page.locator("#job-status")).to_have_text("Succeeded")
     tempo = page.locator(".stat", has_text="BPM")
