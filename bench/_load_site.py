@@ -32,8 +32,8 @@ class Actor:
 
     api_key: str
     session: str
-    media_ids: list[int]
-    job_ids: list[int]
+    media_ids: list[str]
+    job_ids: list[str]
 
 
 def environment(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
@@ -141,8 +141,8 @@ def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
             Actor(
                 api_key=api_key_create(user=user).raw,
                 session=str(session.session_key),
-                media_ids=[item.pk for item in media],
-                job_ids=[item.pk for item in jobs],
+                media_ids=[str(item.public_id) for item in media],
+                job_ids=[str(item.public_id) for item in jobs],
             )
         )
     assert MediaFile.objects.count() == 2 * users + 1

@@ -47,7 +47,7 @@ def main() -> None:
                 [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}]
             )
             page = context.new_page()
-            page.goto(f"{base}/analyses/{job.pk}/")
+            page.goto(f"{base}/analyses/{job.public_id}/")
             page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready")
             page.locator("#analysis-panes").focus()
             page.keyboard.press("Space")

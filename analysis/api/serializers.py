@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import AnalysisJob
+from core.api.fields import PublicIdField
 from engine.features import FEATURES
 
 
@@ -22,7 +23,7 @@ class FeatureListField(serializers.ListField):
 
 
 class AnalysisCreateSerializer(serializers.Serializer[Any]):
-    media = serializers.UUIDField(help_text="The `id` of one of your uploads.")
+    media = PublicIdField(help_text="The `id` of one of your uploads.")
     # Names are checked by the service so an unknown one gets the list of allowed features.
     features = FeatureListField(
         child=serializers.CharField(max_length=32),

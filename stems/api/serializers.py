@@ -6,12 +6,13 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import PublicIdField
 from stems.models import StemSeparationJob
 from stems.selectors import stems_available
 
 
 class StemSeparationCreateSerializer(serializers.Serializer[Any]):
-    media = serializers.UUIDField(help_text="The `id` of one of your uploads.")
+    media = PublicIdField(help_text="The `id` of one of your uploads.")
 
 
 class StemSerializer(serializers.Serializer[Any]):

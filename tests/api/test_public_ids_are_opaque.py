@@ -72,11 +72,16 @@ def test_a_malformed_upload_id_in_a_request_body_is_a_400_problem(
 ) -> None:
     give_credits(user, 10)
 
-    response = api_client.post("/api/v1/analyses/", {"media": "not-an-id"}, format="json")
+    media = MediaFileFactory.create(owner=user)
 
-    assert response.status_code == 400
-    assert response["Content-Type"] == "application/problem+json"
-    assert "media" in response.json()["errors"]
+    for malformed in ("not-an-id", media.pk, str(media.pk)):
+        response = api_client.post("/api/v1/analyses/", {"media": malformed}, format="json")
+        assert response.status_code == 400, malformed
+        assert response["Content-Type"] == "application/problem+json"
+        assert "media" in response.json()["errors"]
+    stems = api_client.post("/api/v1/stems/", {"media": media.pk}, format="json")
+    assert stems.status_code == 400
+    assert not AnalysisJob.objects.exists()
 
 
 def test_integer_paths_are_not_found(api_client: APIClient, user: User) -> None:
