@@ -18,13 +18,22 @@ class EmailUserCreationForm(UserCreationForm[User]):
 class UserAdmin(BaseUserAdmin[User]):
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "plan", "is_staff", "is_active", "date_joined", "last_login")
+    list_display = (
+        "email",
+        "plan",
+        "is_staff",
+        "is_active",
+        "date_joined",
+        "email_confirmed_at",
+        "last_login",
+    )
     list_filter = ("plan", "is_staff", "is_active", "is_superuser")
     search_fields = ("email",)
     fieldsets = (
         (None, {"fields": ("email", "password", "plan")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        # Empty: the sign-up's mailed link was not opened yet, so the user cannot log in.
+        ("Dates", {"fields": ("last_login", "date_joined", "email_confirmed_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")

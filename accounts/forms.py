@@ -35,10 +35,28 @@ class SignupForm(forms.Form):
         return cleaned
 
 
+class SignupConfirmResendForm(forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+
+EMAIL_UNCONFIRMED_MESSAGE = (
+    "Confirm your email first: open the link we mailed you when you signed up."
+)
+
+
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True})
     )
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        """Refuse an unconfirmed account; only reached once its password was verified."""
+        super().confirm_login_allowed(user)
+        if not user.is_email_confirmed:
+            raise forms.ValidationError(EMAIL_UNCONFIRMED_MESSAGE, code="email_unconfirmed")
 
 
 class ApiKeyCreateForm(forms.Form):

@@ -62,6 +62,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     theme = models.CharField(max_length=6, choices=Theme.choices, default=Theme.SYSTEM)
+    # Empty until the owner opens the link mailed at sign-up (accounts.confirmation); an empty
+    # one cannot log in nor hold credits or API keys. Every other way of making a user (the
+    # createuser command, the admin) makes a confirmed one, hence the default.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     # Empty: the `free` plan.
     plan = models.ForeignKey(
@@ -79,6 +83,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
 
 class ApiKey(models.Model):

@@ -35,9 +35,19 @@ def api_key_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def user_create(*, email: str, password: str | None = None, is_staff: bool = False) -> User:
-    """Create a user; without a password the account can only log in after a reset."""
-    return User.objects.create_user(email=email, password=password, is_staff=is_staff)
+def user_create(
+    *, email: str, password: str | None = None, is_staff: bool = False, confirmed: bool = True
+) -> User:
+    """Create a user; without a password the account can only log in after a reset.
+
+    An unconfirmed user (sign-up) logs in only once the link mailed to it is opened
+    (accounts.confirmation); every other caller vouches for the address itself.
+    """
+    if confirmed:
+        return User.objects.create_user(email=email, password=password, is_staff=is_staff)
+    return User.objects.create_user(
+        email=email, password=password, is_staff=is_staff, email_confirmed_at=None
+    )
 
 
 class ApiKeyScopeMissing(DomainError):
@@ -52,6 +62,13 @@ class ApiKeyInvalid(DomainError):
     status = 400
 
 
+class EmailUnconfirmed(DomainError):
+    """The account's email is not confirmed yet, so it may not log in nor hold API keys."""
+
+    code = "email_unconfirmed"
+    status = 403
+
+
 def api_key_create(
     *,
     user: User,
@@ -64,8 +81,11 @@ def api_key_create(
 
     `created_by` is the API key making the request (None for a session, the admin or a
     command): it needs the `api_keys` scope, cannot grant scopes it lacks nor outlive its own
-    expiry, and revoking it revokes the new key. Raises ApiKeyScopeMissing or ApiKeyInvalid.
+    expiry, and revoking it revokes the new key. Raises ApiKeyScopeMissing or ApiKeyInvalid,
+    and EmailUnconfirmed for a user who has not confirmed the sign-up email.
     """
+    if not user.is_email_confirmed:
+        raise EmailUnconfirmed("Confirm your email first: open the link mailed at sign-up.")
     unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
     if unknown:
         raise ApiKeyInvalid(f"Unknown scopes: {', '.join(unknown)}.", extra={"scopes": unknown})

@@ -1,22 +1,25 @@
-"""Server-rendered account pages: sign-up, log-in with throttling, API keys."""
+"""Server-rendered account pages: sign-up with email confirmation, throttled log-in, API keys."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.api.authentication import request_user
-from accounts.forms import ApiKeyCreateForm, LoginForm, SignupForm
+from accounts.confirmation import ConfirmationLinkRefused, confirmation_user_get, user_email_confirm
+from accounts.forms import ApiKeyCreateForm, LoginForm, SignupConfirmResendForm, SignupForm
 from accounts.limits import (
     LoginBusy,
     RateLimited,
@@ -29,16 +32,17 @@ from accounts.limits import (
 )
 from accounts.models import User
 from accounts.preferences import THEME_COOKIE, THEME_COOKIE_MAX_AGE, theme_parse, user_theme_set
-from accounts.registration import user_signup
+from accounts.registration import signup_confirmation_resend, user_signup
 from accounts.selectors import api_key_list_for_user
 from accounts.services import api_key_create, api_key_revoke
 from core.api.exceptions import ratelimited_view
 from telemetry.reporting import emit_event
 
-SIGNED_UP_MESSAGE = "Thanks for signing up to Phonoglyph. We sent you an email."
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign up; a new address and a taken one get the same answer (accounts.registration)."""
     if request.user.is_authenticated:
         return redirect("accounts:account")
     form = SignupForm(request.POST or None)
@@ -47,23 +51,63 @@ def signup(request: HttpRequest) -> HttpResponse:
             signup_limit_check(request=request, email=form.cleaned_data["email"])
         except RateLimited as limited:
             return _too_many(request, limited)
-        user = user_signup(
+        user_signup(
             request=request,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
         )
-        if user is None:
-            # Same answer as a new account (a redirect with fresh session and CSRF cookies and
-            # the same message): the owner of the email was told by mail instead.
-            request.session.cycle_key()
-            rotate_token(request)
-            request.session["signup_mailed"] = True
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            emit_event("user_signed_up", user_id=user.pk, properties={"method": "form"})
-        messages.success(request, SIGNED_UP_MESSAGE)
-        return redirect("welcome")
+        return redirect("accounts:signup-done")
     return render(request, "registration/signup.html", {"form": form})
+
+
+def signup_done(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "registration/signup_done.html",
+        {"valid_hours": settings.PHONOGLYPH_SIGNUP_CONFIRM_MAX_AGE // 3600},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Show the confirmation button for a mailed link; pressing it confirms and logs in.
+
+    Opening the link changes nothing: mail scanners fetch links before their reader does, and
+    a single-use link they opened would be spent, with the new session theirs.
+    """
+    try:
+        user = confirmation_user_get(token=token)
+    except ConfirmationLinkRefused as refused:
+        return _confirmation_refused(request, refused)
+    if request.method != "POST":
+        return render(request, "registration/signup_confirm.html", {"email": user.email})
+    if not user_email_confirm(user=user):
+        return _confirmation_refused(request, ConfirmationLinkRefused("used"))
+    login(request, user, backend=MODEL_BACKEND)
+    return redirect("welcome")
+
+
+def _confirmation_refused(request: HttpRequest, refused: ConfirmationLinkRefused) -> HttpResponse:
+    return render(
+        request,
+        "registration/signup_confirm_refused.html",
+        {"reason": refused.reason},
+        status=400,
+    )
+
+
+def signup_confirm_resend(request: HttpRequest) -> HttpResponse:
+    """Mail a new confirmation link; the answer is the same whatever the address."""
+    form = SignupConfirmResendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            # Sign-up's own limits: asking again is another way to have a mail sent.
+            signup_limit_check(request=request, email=form.cleaned_data["email"])
+        except RateLimited as limited:
+            return _too_many(request, limited)
+        signup_confirmation_resend(request=request, email=form.cleaned_data["email"])
+        return redirect("accounts:signup-done")
+    return render(request, "registration/signup_confirm_resend.html", {"form": form})
 
 
 def _too_many(request: HttpRequest, limited: RateLimited) -> HttpResponse:
@@ -96,8 +140,35 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        login_failure_record(request=self.request, email=str(self.request.POST.get("username", "")))
+        # The right password of an unconfirmed account is no failure to count.
+        if not _email_unconfirmed(form):
+            login_failure_record(
+                request=self.request, email=str(self.request.POST.get("username", ""))
+            )
         return super().form_invalid(form)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["email_unconfirmed"] = _email_unconfirmed(context["form"])
+        return context
+
+
+def _email_unconfirmed(form: Form) -> bool:
+    return form.is_bound and form.has_error(NON_FIELD_ERRORS, "email_unconfirmed")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's page behind the mailed reset link; the new password also confirms the email.
+
+    The link reached the address's mailbox, which is what a confirmation proves. It is how an
+    owner takes back an address a stranger signed up with first (accounts.registration).
+    """
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        if isinstance(form.user, User):
+            user_email_confirm(user=form.user)
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -46,7 +46,7 @@ class AnalysisJobAdmin(admin.ModelAdmin[AnalysisJob]):
         "worker_host",
         "queued_at",
     )
-    list_filter = ("status", "error_code", FeatureFilter, "engine_version")
+    list_filter = ("status", "error_code", FeatureFilter, "engine_version", "is_sample_track")
     search_fields = ("owner__email", "audio_sha256", "=id")
     date_hierarchy = "queued_at"
     raw_id_fields = ("owner", "media", "reused_from")

@@ -10,7 +10,9 @@ class AnalysisConfig(AppConfig):
 
     def ready(self) -> None:
         from analysis.cache import result_cache_connect
+        from analysis.follow_up import analysis_follow_up_register
         from analysis.kind import analysis_kind_register
 
         analysis_kind_register()
+        analysis_follow_up_register()
         result_cache_connect()

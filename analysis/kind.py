@@ -70,7 +70,8 @@ def _analyse(job: AnalysisJob, progress: ProgressCallback) -> AnalysisResult:
 
 
 def _preview(job: AnalysisJob, local: LocalAudio) -> None:
-    """Have media make the upload's playable preview while the audio is at hand, once.
+    """Have media make the upload's playable preview while the audio is at hand, if the
+    upload's own preview task has not made it yet (an existing preview is kept as it is).
 
     The result does not depend on it: without a preview the page plays the original upload.
     """
@@ -118,7 +119,10 @@ ANALYSIS_KIND: JobKind[AnalysisJob, AnalysisResult] = JobKind(
     credits=JobCredits(
         feature=CREDITS_FEATURE,
         ledger=JOB_LEDGER,
-        price=lambda job: price_for(CREDITS_FEATURE, job.audio_seconds),
+        # The sample track's analysis is the one free analysis an account gets.
+        price=lambda job: (
+            0 if job.is_sample_track else price_for(CREDITS_FEATURE, job.audio_seconds)
+        ),
         usage=lambda job: Usage(quantity=round(job.audio_seconds), unit="audio_seconds"),
     ),
     run=_analyse,

@@ -42,6 +42,9 @@ class AnalysisJob(Job):
     result = models.JSONField(null=True, blank=True)
     arrays_key = models.CharField(max_length=300, blank=True)
     audio_analysis_key = models.CharField(max_length=300, blank=True)
+    # The free analysis of the bundled sample track (analysis.sample) a new account may start
+    # once: it is priced at 0, and the constraint below keeps it to one per account.
+    is_sample_track = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-queued_at", "-id")
@@ -57,6 +60,11 @@ class AnalysisJob(Job):
             models.CheckConstraint(
                 condition=~Q(status="succeeded") | Q(result__isnull=False),
                 name="analysis_job_succeeded_has_result",
+            ),
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(is_sample_track=True),
+                name="analysis_job_one_sample_track_per_owner",
             ),
         ]
 

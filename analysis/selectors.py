@@ -35,6 +35,11 @@ def analysis_job_get_for_user(*, user: User, public_id: UUID) -> AnalysisJob:
     return job
 
 
+def analysis_sample_track_job_for_user(*, user: User) -> AnalysisJob | None:
+    """The account's free analysis of the sample track (analysis.sample), if it started one."""
+    return analysis_job_list_for_user(user=user).filter(is_sample_track=True).first()
+
+
 def analysis_job_reusable(
     *, owner_id: int, sha256: str, engine_version: str, features_key: str
 ) -> AnalysisJob | None:

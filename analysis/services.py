@@ -7,18 +7,21 @@ cancelling and sweeping are the lifecycle's, run with the `analysis` kind (analy
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts.models import User
 from analysis.errors import AnalysisJobFinished, AudioTooLong, UnknownFeature
 from analysis.kind import ANALYSIS_KIND
 from analysis.models import AnalysisJob
-from analysis.selectors import analysis_job_get_for_user
+from analysis.sample import SAMPLE_TRACK
+from analysis.selectors import analysis_job_get_for_user, analysis_sample_track_job_for_user
 from engine.features import ENGINE_VERSION, FEATURES, UnknownFeatures, validate_features
 from jobs.lifecycle import (
     job_cancel,
@@ -31,7 +34,12 @@ from jobs.lifecycle import (
 )
 from jobs.runner import job_run
 from jobs.sweep import SweepReport, job_kind_sweep, job_ref_is_alive
+from media.errors import StorageUnavailable
+from media.models import MediaFile
 from media.selectors import media_get_ready_for_user
+from media.services import media_upload
+from media.storage import storage_delete
+from media.upload import received_upload_from_path
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,12 @@ def analysis_job_create(
     """
     wanted = analysis_features_validate(features)
     media = media_get_ready_for_user(user=user, public_id=media_public_id)
+    return _analysis_job_create(user=user, media=media, features=wanted, is_sample_track=False)
+
+
+def _analysis_job_create(
+    *, user: User, media: MediaFile, features: tuple[str, ...], is_sample_track: bool
+) -> AnalysisJob:
     audio_seconds = float(media.duration_seconds or 0.0)
     if audio_seconds > settings.ANALYSIS_MAX_AUDIO_SECONDS:
         raise AudioTooLong(
@@ -87,15 +101,63 @@ def analysis_job_create(
         owner=user,
         fields={
             "media": media,
-            "features": list(wanted),
-            "features_key": ",".join(sorted(wanted)),
+            "features": list(features),
+            "features_key": ",".join(sorted(features)),
             "engine_version": ENGINE_VERSION,
             "audio_sha256": media.sha256,
             "audio_seconds": audio_seconds,
             "soft_time_limit": limits.soft,
             "time_limit": limits.hard,
+            "is_sample_track": is_sample_track,
         },
     )
+
+
+@dataclass(frozen=True)
+class SampleTrackStart:
+    job: AnalysisJob
+    # False when the account had started its sample analysis before: `job` is that one.
+    started: bool
+
+
+def analysis_sample_track_start(*, user: User) -> SampleTrackStart:
+    """Upload the bundled sample track for `user` and analyse it, free of charge, once.
+
+    The file takes the path of every upload (validation, scan, quota, storage) and the job is
+    an ordinary `analysis` job of every feature, which its kind prices at 0 credits because it
+    is the sample: nothing is reserved or charged, so the ledger has no posting for it. An
+    account that already started its sample analysis gets that job back (started=False).
+    Raises the upload's refusals (QuotaExceeded, StorageUnavailable, ...) and the job layer's
+    TooManyJobs; then no sample analysis exists and a later call may try again.
+    """
+    existing = analysis_sample_track_job_for_user(user=user)
+    if existing is not None:
+        return SampleTrackStart(job=existing, started=False)
+    with transaction.atomic():
+        # Serialises one account's sample starts: the second request of a double click waits
+        # here for the first to commit, then finds its job instead of uploading a second copy.
+        # The unique constraint on the job is what guarantees one, whatever the caller.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        existing = analysis_sample_track_job_for_user(user=user)
+        if existing is not None:
+            return SampleTrackStart(job=existing, started=False)
+        with received_upload_from_path(
+            path=SAMPLE_TRACK.path, name=SAMPLE_TRACK.display_name
+        ) as upload:
+            media = media_upload(user=user, upload=upload)
+        try:
+            job = _analysis_job_create(
+                user=user,
+                media=media,
+                features=analysis_features_validate(None),
+                is_sample_track=True,
+            )
+        except BaseException:
+            # The rollback takes the media row with it; its stored object must not outlive it.
+            with contextlib.suppress(StorageUnavailable):
+                storage_delete(key=media.storage_key)
+            raise
+    return SampleTrackStart(job=job, started=True)
 
 
 def analysis_job_enqueue(*, job: AnalysisJob) -> bool:

@@ -8,6 +8,7 @@ import json
 from typing import Any
 from uuid import UUID
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,7 +24,12 @@ from analysis.selectors import (
     analysis_job_get_for_user,
     analysis_job_list_for_user,
 )
-from analysis.services import analysis_job_cancel, analysis_job_create, analysis_time_limits
+from analysis.services import (
+    analysis_job_cancel,
+    analysis_job_create,
+    analysis_sample_track_start,
+    analysis_time_limits,
+)
 from billing.selectors import price_for
 from core.api.exceptions import DomainError
 from engine.features import FEATURES
@@ -80,6 +86,26 @@ def job_new(request: HttpRequest) -> HttpResponse:
         "time_limit": analysis_time_limits(audio_seconds=seconds).soft,
     }
     return render(request, "analysis/job_new.html", context, status=status)
+
+
+@login_required
+@require_POST
+def sample_track_start(request: HttpRequest) -> HttpResponse:
+    """Upload the sample track and analyse it for free, once; then show that analysis."""
+    try:
+        start = analysis_sample_track_start(user=request_user(request))
+    except DomainError as refusal:
+        messages.error(request, f"The sample track could not be started: {refusal.detail}")
+        return redirect("dashboard")
+    if start.started:
+        messages.success(
+            request, "The sample track was uploaded and its free analysis has started."
+        )
+    else:
+        messages.info(
+            request, "You already tried the sample track; this is its analysis. It is free once."
+        )
+    return redirect("analysis:job-detail", job_id=start.job.public_id)
 
 
 @login_required

@@ -183,6 +183,7 @@ def _job(user: Any, seconds: int) -> AnalysisJob:
         content_type="audio/webm",
         preview_key=key,
         preview_content_type="audio/webm",
+        preview_status=MediaFile.PreviewStatus.READY,
         status=MediaFile.Status.READY,
     )
     summary, arrays = _result(seconds, rng)

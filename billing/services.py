@@ -207,10 +207,14 @@ def credits_grant_monthly(*, user: User, now: datetime | None = None) -> Transfe
 
 
 def credits_grant_monthly_all(*, now: datetime | None = None) -> int:
-    """Grant the monthly free credits to every active user; return how many were new."""
+    """Grant the monthly free credits to every active, confirmed user; return how many were new.
+
+    An account whose sign-up email is not confirmed gets nothing: confirming opens its credits.
+    """
     moment = (now or timezone.now()).astimezone(UTC)
     granted = 0
-    for user in list(User.objects.filter(is_active=True).select_related("plan").order_by("pk")):
+    users = User.objects.filter(is_active=True, email_confirmed_at__isnull=False)
+    for user in list(users.select_related("plan").order_by("pk")):
         # Each user's plan says how many; a plan of zero grants nothing.
         amount = plan_for_user(user=user).monthly_free_credits
         if amount <= 0:

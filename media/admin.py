@@ -25,7 +25,7 @@ class MediaFileAdmin(admin.ModelAdmin[MediaFile]):
         "rejection_code",
         "created_at",
     )
-    list_filter = ("status", "rejection_code", "container")
+    list_filter = ("status", "preview_status", "rejection_code", "container")
     search_fields = ("display_name", "owner__email", "sha256", "storage_key")
     raw_id_fields = ("owner",)
     date_hierarchy = "created_at"

@@ -23,6 +23,13 @@ class MediaFile(models.Model):
         REJECTED = "rejected", "Rejected"
         DELETED = "deleted", "Deleted"
 
+    class PreviewStatus(models.TextChoices):
+        # Uploads from before previews were made on upload, and refused uploads.
+        NONE = "none", "Not requested"
+        PENDING = "pending", "Being prepared"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Could not be made"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_files"
     )
@@ -44,6 +51,9 @@ class MediaFile(models.Model):
     # until it exists, and for uploads whose preview could not be made.
     preview_key = models.CharField(max_length=255, blank=True)
     preview_content_type = models.CharField(max_length=100, blank=True)
+    preview_status = models.CharField(
+        max_length=16, choices=PreviewStatus.choices, default=PreviewStatus.NONE
+    )
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     rejection_code = models.CharField(max_length=32, blank=True, db_index=True)
     rejection_message = models.TextField(blank=True)
@@ -63,6 +73,10 @@ class MediaFile(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(status="ready") | ~models.Q(storage_key=""),
                 name="media_file_ready_has_storage_key",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(preview_status="ready") | ~models.Q(preview_key=""),
+                name="media_file_ready_preview_has_key",
             ),
         ]
 

@@ -1,8 +1,10 @@
 """The browser-playable preview of an upload.
 
 Media owns the preview: it is a copy of the user's audio, stored privately beside it and
-deleted with it. A worker that already holds a local copy of the audio (the analysis job's
-run) asks for it; until then the pages play the original upload.
+deleted with it. Every accepted upload queues its making (`media.tasks.media_preview_make`,
+on the default queue); a worker that already holds a local copy of the audio (the analysis
+job's run) makes it too when it is still missing. Until it exists the pages say it is being
+prepared and offer the original upload.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from engine.errors import EngineError
 from engine.preview import PREVIEW_EXTENSION, Preview, transcode_preview
@@ -26,6 +29,35 @@ logger = logging.getLogger(__name__)
 # Transcoding runs far faster than real time; the deadline only stops a stuck child.
 _TIMEOUT_BASE_SECONDS = 60.0
 _TIMEOUT_PER_AUDIO_SECOND = 0.5
+# What publishing raises while the broker is unreachable.
+_PUBLISH_ERRORS: tuple[type[Exception], ...] = (KombuOperationalError, ConnectionError, OSError)
+
+
+def media_preview_request(*, media_id: int) -> None:
+    """Queue the making of media `media_id`'s preview once the current transaction commits.
+
+    A broker that refuses the task leaves the preview failed (logged): the upload itself
+    stands, the page says so, and a later analysis of the upload still makes the preview.
+    """
+
+    def publish() -> None:
+        from media.tasks import media_preview_make as make_task
+
+        try:
+            make_task.delay(media_id)
+        except _PUBLISH_ERRORS:
+            logger.warning("the preview of media %s could not be queued", media_id)
+            media_preview_give_up(media_id=media_id)
+
+    transaction.on_commit(publish)
+
+
+def media_preview_give_up(*, media_id: int) -> None:
+    """Record that media `media_id` gets no preview for now (retries exhausted, broker down)."""
+    # Only a preview still missing: another worker may have stored one meanwhile.
+    MediaFile.objects.filter(pk=media_id, preview_key="").update(
+        preview_status=MediaFile.PreviewStatus.FAILED
+    )
 
 
 def media_preview_make(*, media_id: int, local: LocalAudio | None = None) -> MediaFile | None:
@@ -34,8 +66,9 @@ def media_preview_make(*, media_id: int, local: LocalAudio | None = None) -> Med
     `local` is a local copy of its audio the caller already holds (media_open_local_copy);
     without it one is opened here.
 
-    Returns None when the media is gone or no longer ready. Audio ffmpeg cannot transcode
-    leaves the media without a preview (logged; the page then offers the original upload).
+    Returns None when the media is gone or no longer ready; the media as it is when it already
+    has its preview. Audio ffmpeg cannot transcode leaves the media without a preview, its
+    `preview_status` failed (logged; the page then offers the original upload).
     Raises StorageUnavailable (worth a retry) when storage fails.
     """
     media = MediaFile.objects.filter(pk=media_id, status=MediaFile.Status.READY).first()
@@ -54,6 +87,8 @@ def media_preview_make(*, media_id: int, local: LocalAudio | None = None) -> Med
                 preview = _transcode(local, output, duration)
         except (EngineError, MediaNotAvailable) as failure:
             logger.warning("no preview for media %s: %s", media_id, failure)
+            media_preview_give_up(media_id=media_id)
+            media.refresh_from_db()
             return media
         key = storage_preview_key_new(extension=PREVIEW_EXTENSION)
         with preview.path.open("rb") as handle:
@@ -65,7 +100,15 @@ def media_preview_make(*, media_id: int, local: LocalAudio | None = None) -> Med
         if current.status == MediaFile.Status.READY and not current.preview_key:
             current.preview_key = key
             current.preview_content_type = preview.content_type
-            current.save(update_fields=["preview_key", "preview_content_type", "updated_at"])
+            current.preview_status = MediaFile.PreviewStatus.READY
+            current.save(
+                update_fields=[
+                    "preview_key",
+                    "preview_content_type",
+                    "preview_status",
+                    "updated_at",
+                ]
+            )
             logger.info("preview stored", extra={"media_id": media_id, "bytes": preview.size_bytes})
             return current
     storage_delete(key=key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Collection
 from pathlib import Path
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django_ratelimit.core import get_usage
 
 from accounts.models import User
+from core.api.exceptions import DomainError
 from media.errors import (
     FileMissing,
     FileTooLarge,
@@ -22,8 +24,10 @@ from media.errors import (
     UploadRateLimited,
     UploadRejected,
 )
+from media.follow_ups import FollowUpOutcome, upload_follow_ups
 from media.metadata import validate_metadata_budget
 from media.models import MediaFile, UploadRejection
+from media.preview import media_preview_request
 from media.selectors import media_get_for_user, media_storage_used_bytes
 from media.storage import storage_delete, storage_key_new, storage_save
 from media.upload import ReceivedUpload
@@ -66,7 +70,8 @@ def media_upload_rate_limit_check(*, request: HttpRequest, user: User) -> None:
 
 
 def media_upload(*, user: User, upload: ReceivedUpload) -> MediaFile:
-    """Validate an upload, store it under a random key and record it as ready.
+    """Validate an upload, store it under a random key, record it as ready and queue the
+    making of its playable preview once committed.
 
     Raises an UploadRejected subclass (recorded, counted, and kept as a rejected MediaFile;
     nothing is written to storage), FileMissing when no file part arrived, or
@@ -124,7 +129,9 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
                 bit_rate=probe.bit_rate,
                 content_type=content_type,
                 status=MediaFile.Status.READY,
+                preview_status=MediaFile.PreviewStatus.PENDING,
             )
+            media_preview_request(media_id=media.pk)
     except BaseException:
         # The object must not outlive a row that was never written; a failure to clean up
         # must not hide the error that got us here.
@@ -143,6 +150,25 @@ def _media_accept(*, user: User, upload: ReceivedUpload) -> MediaFile:
         },
     )
     return media
+
+
+def media_follow_ups_start(
+    *, user: User, media: MediaFile, fields: Collection[str]
+) -> dict[str, FollowUpOutcome]:
+    """Start the registered follow-ups named in `fields` on the fresh upload `media`.
+
+    Each is started on its own, and a refusal is reported in its outcome rather than raised:
+    the upload has been accepted and stays whatever a follow-up decides.
+    """
+    outcomes: dict[str, FollowUpOutcome] = {}
+    for follow_up in upload_follow_ups():
+        if follow_up.field not in fields:
+            continue
+        try:
+            outcomes[follow_up.field] = follow_up.start(user, media)
+        except DomainError as refusal:
+            outcomes[follow_up.field] = refusal
+    return outcomes
 
 
 def _quota_check(*, user: User, size_bytes: int) -> None:

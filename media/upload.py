@@ -9,7 +9,10 @@ Install it before anything reads the body: CSRF checks read `request.POST`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -128,3 +131,33 @@ def received_upload(
         sha256="" if uploaded is None else handler.sha256,
         too_large=handler.too_large,
     )
+
+
+@contextmanager
+def received_upload_from_path(*, path: Path, name: str) -> Iterator[ReceivedUpload]:
+    """A file the server already has (a bundled recording), copied as if it had been uploaded.
+
+    The copy lets it take every step of an upload (validation, scan, storage) unchanged; it is
+    removed when the block ends. `name` is the name the owner sees.
+    """
+    temporary = TemporaryUploadedFile(TEMPORARY_NAME, "application/octet-stream", 0, None)
+    try:
+        digest = hashlib.sha256()
+        with path.open("rb") as source:
+            for chunk in iter(lambda: source.read(MediaUploadHandler.chunk_size), b""):
+                digest.update(chunk)
+                temporary.write(chunk)
+        temporary.flush()
+        size_bytes = temporary.tell()
+        temporary.seek(0)
+        temporary.size = size_bytes
+        yield ReceivedUpload(
+            file=temporary,
+            original_name=name,
+            size_bytes=size_bytes,
+            sha256=digest.hexdigest(),
+            too_large=size_bytes > settings.PHONOGLYPH_MAX_UPLOAD_BYTES,
+        )
+    finally:
+        # Closing a temporary upload deletes it from disk.
+        temporary.close()

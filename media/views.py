@@ -13,12 +13,19 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts.api.authentication import request_user
+from accounts.models import User
 from core.api.exceptions import DomainError
 from media.errors import MediaNotFound
+from media.follow_ups import FollowUpStarted, upload_follow_ups
 from media.forms import MediaUploadForm
 from media.models import MediaFile
 from media.selectors import media_get_for_user, media_list_for_user, media_storage_used_bytes
-from media.services import media_delete, media_upload, media_upload_rate_limit_check
+from media.services import (
+    media_delete,
+    media_follow_ups_start,
+    media_upload,
+    media_upload_rate_limit_check,
+)
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 from media.validation import format_bytes
 
@@ -52,9 +59,14 @@ def library(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _upload_context(form: MediaUploadForm, error: str = "") -> dict[str, object]:
+def _upload_context(user: User, form: MediaUploadForm, error: str = "") -> dict[str, object]:
     return {
         "form": form,
+        # What may start on the file right away ("Analyse after upload"), as checkboxes.
+        "follow_ups": [
+            {"field": follow_up.field, "offer": follow_up.offer(user)}
+            for follow_up in upload_follow_ups()
+        ],
         "error": error,
         "max_upload": format_bytes(settings.PHONOGLYPH_MAX_UPLOAD_BYTES),
         "max_upload_bytes": settings.PHONOGLYPH_MAX_UPLOAD_BYTES,
@@ -76,9 +88,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @login_required
 def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) -> HttpResponse:
-    if handler is None:
-        return render(request, "media/upload.html", _upload_context(MediaUploadForm()))
     user = request_user(request)
+    if handler is None:
+        return render(request, "media/upload.html", _upload_context(user, MediaUploadForm()))
     try:
         media_upload_rate_limit_check(request=request, user=user)
         received = received_upload(handler=handler, files=request.FILES)
@@ -87,13 +99,22 @@ def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) 
         response = render(
             request,
             "media/upload.html",
-            _upload_context(MediaUploadForm(), error=refusal.detail),
+            _upload_context(user, MediaUploadForm(), error=refusal.detail),
             status=refusal.status,
         )
         if "retry_after" in refusal.extra:
             response["Retry-After"] = str(refusal.extra["retry_after"])
         return response
     messages.success(request, f"“{media.display_name}” was uploaded.")
+    outcomes = media_follow_ups_start(
+        user=user,
+        media=media,
+        fields=[field for field in request.POST if request.POST.get(field) == "true"],
+    )
+    for outcome in outcomes.values():
+        if isinstance(outcome, FollowUpStarted):
+            return redirect(outcome.page_url)
+        messages.error(request, f"The file is kept, but nothing was started: {outcome.detail}")
     return redirect("media:detail", media_id=media.public_id)
 
 

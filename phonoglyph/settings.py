@@ -259,8 +259,12 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "LICENSE": {"name": "AGPL-3.0-or-later"},
-    # Every job kind shares one set of states; one name keeps the schema's enums apart.
-    "ENUM_NAME_OVERRIDES": {"JobStatusEnum": "jobs.models.JobStatus"},
+    # Every job kind shares one set of states, and a media file's states appear in the
+    # upload's result too; one name each keeps the schema's enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "MediaFileStatusEnum": "media.models.MediaFile.Status",
+    },
 }
 
 # Read after the local env file above, like every setting.
@@ -364,6 +368,8 @@ CELERY_TASK_ROUTES = {
     "analysis.tasks.analysis_jobs_sweep": {"queue": "celery"},
     "stems.tasks.stem_separation_job_run": {"queue": "stems"},
     "stems.tasks.stem_separation_jobs_sweep": {"queue": "celery"},
+    # Short (far faster than real time), so it does not wait behind analyses and separations.
+    "media.tasks.media_preview_make": {"queue": "celery"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -31,6 +31,10 @@ PHONOGLYPH_SIGNUPS_PER_IP_PER_HOUR: int = env.int("PHONOGLYPH_SIGNUPS_PER_IP_PER
 PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR: int = env.int(
     "PHONOGLYPH_SIGNUPS_PER_EMAIL_PER_HOUR", default=3
 )
+# How long the confirmation link mailed at sign-up works, in seconds (accounts/confirmation.py).
+PHONOGLYPH_SIGNUP_CONFIRM_MAX_AGE: int = env.int(
+    "PHONOGLYPH_SIGNUP_CONFIRM_MAX_AGE", default=3 * 24 * 3600
+)
 PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR: int = env.int(
     "PHONOGLYPH_PASSWORD_RESETS_PER_IP_PER_HOUR", default=10
 )

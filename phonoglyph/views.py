@@ -8,10 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.api.authentication import request_user
-from analysis.selectors import analysis_job_list_for_user
+from analysis.sample import SAMPLE_TRACK
+from analysis.selectors import analysis_job_list_for_user, analysis_sample_track_job_for_user
 from billing.selectors import credit_balance_for_user, price_for
 from billing.services import credit_account_open
 from media.selectors import media_list_for_user
+from stems.selectors import stem_separation_job_list_for_user
 
 RECENT_ITEMS = 5
 # A typical song, to turn the per-minute price into a figure a newcomer can picture.
@@ -48,13 +50,15 @@ def welcome(request: HttpRequest) -> HttpResponse:
             "minutes_covered": balance.available // prices["per_minute"]
             if prices["per_minute"]
             else None,
+            "sample_track": SAMPLE_TRACK,
+            "sample_job": analysis_sample_track_job_for_user(user=user),
         },
     )
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The signed-in home: balance, recent uploads and recent analyses."""
+    """The signed-in home: balance, recent uploads, analyses and stem separations."""
     user = request_user(request)
     credit_account_open(user=user)
     return render(
@@ -65,5 +69,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "price": _prices(),
             "uploads": list(media_list_for_user(user=user)[:RECENT_ITEMS]),
             "jobs": list(analysis_job_list_for_user(user=user)[:RECENT_ITEMS]),
+            "stem_jobs": list(stem_separation_job_list_for_user(user=user)[:RECENT_ITEMS]),
+            "sample_job": analysis_sample_track_job_for_user(user=user),
         },
     )

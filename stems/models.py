@@ -16,7 +16,8 @@ class StemSeparationJob(Job):
 
     Its life cycle is the one of every job (jobs.models.Job), run by the `stem_separation`
     kind (stems.kind). On success `stems` lists the four stored FLAC files, in the engine's
-    order, as {name, key, size_bytes, peak, source, method}. The files are private: they are
+    order, as {name, key, size_bytes, peak, source, method}, and `analyses`, the ids of the
+    analysis jobs "analyse this stem" started, oldest first. The files are private: they are
     read only through the owner's selectors, and removed (`files_deleted_at`) once the media
     is deleted, or when a failed run left some behind.
     """

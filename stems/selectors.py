@@ -12,6 +12,7 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
+from analysis.models import AnalysisJob
 from engine.stems import STEM_NAMES
 from media.models import MediaFile
 from stems.errors import StemJobNotFound, StemNotFound, StemsNotAvailable
@@ -20,6 +21,11 @@ from stems.models import StemSeparationJob
 
 def stem_separation_job_list_for_user(*, user: User) -> QuerySet[StemSeparationJob]:
     return StemSeparationJob.objects.filter(owner=user).select_related("media")
+
+
+def stem_separation_job_list_for_media(*, user: User, media_id: int) -> QuerySet[StemSeparationJob]:
+    """`user`'s separations of one of their files, newest first."""
+    return stem_separation_job_list_for_user(user=user).filter(media_id=media_id)
 
 
 def stem_separation_job_get_for_user(*, user: User, public_id: UUID) -> StemSeparationJob:
@@ -56,6 +62,45 @@ def stem_get_for_user(
         )
     entry = next(item for item in job.stem_list if item["name"] == stem)
     return job, entry
+
+
+@dataclass(frozen=True)
+class StemAnalysis:
+    """The newest finished analysis of one stem of an upload."""
+
+    stem: str
+    analysis_public_id: UUID
+
+
+def stem_analyses_for_media(*, user: User, media_id: int) -> list[StemAnalysis]:
+    """`user`'s succeeded analyses of the stems of their upload `media_id`, one per stem (the
+    newest), in the engine's stem order; empty when no stem of it was analysed.
+
+    Stems are looked for in every separation of the upload whose stems are still available.
+    """
+    asked: dict[str, list[int]] = {}
+    for job in stem_separation_job_list_for_user(user=user).filter(media_id=media_id):
+        if not stems_available(job):
+            continue
+        for entry in job.stem_list:
+            asked.setdefault(entry["name"], []).extend(entry.get("analyses", []))
+    if not asked:
+        return []
+    succeeded = {
+        pk: (finished_at, public_id)
+        for pk, finished_at, public_id in AnalysisJob.objects.filter(
+            owner=user,
+            status=AnalysisJob.Status.SUCCEEDED,
+            pk__in=[pk for ids in asked.values() for pk in ids],
+        ).values_list("pk", "finished_at", "public_id")
+    }
+    found = []
+    for stem in STEM_NAMES:
+        done = [pk for pk in asked.get(stem, []) if pk in succeeded]
+        if done:
+            newest = max(done, key=lambda pk: (succeeded[pk][0], pk))
+            found.append(StemAnalysis(stem=stem, analysis_public_id=succeeded[newest][1]))
+    return found
 
 
 def stem_jobs_with_files_to_delete() -> list[int]:

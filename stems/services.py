@@ -16,6 +16,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -125,7 +126,23 @@ def stem_analysis_start(*, user: User, public_id: UUID, stem: str) -> AnalysisJo
         )
     finally:
         copy.close()
-    return analysis_job_create(user=user, media_public_id=media.public_id, features=None)
+    analysis = analysis_job_create(user=user, media_public_id=media.public_id, features=None)
+    _stem_analysis_record(job_id=job.pk, stem=stem, analysis_job_id=analysis.pk)
+    return analysis
+
+
+def _stem_analysis_record(*, job_id: int, stem: str, analysis_job_id: int) -> None:
+    """Remember that `analysis_job_id` analyses `stem` of separation `job_id`, so that pages
+    of the separated upload can follow that stem's analysis."""
+    with transaction.atomic():
+        # Row lock: two stems analysed at once must not overwrite each other's entry.
+        job = StemSeparationJob.objects.select_for_update().get(pk=job_id)
+        stems = job.stem_list
+        for entry in stems:
+            if entry["name"] == stem:
+                entry["analyses"] = [*entry.get("analyses", []), analysis_job_id]
+        job.stems = stems
+        job.save(update_fields=["stems"])
 
 
 def _stored_copy(*, key: str, target: TemporaryUploadedFile) -> None:

@@ -89,6 +89,7 @@ class RequestMonitoringMiddleware:
             response = self.get_response(request)
             self._observe(request, response, started)
             return response
+        tracing.hand_over_unfinished()
         parent = tracing.incoming_parent(request.META)
         keep_small_body(request)
         # The worker thread's scope outlives the request: what the previous request logged must

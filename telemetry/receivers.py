@@ -1,4 +1,5 @@
-"""Instrumentation receivers: identify users when they log in; report requests that crash.
+"""Instrumentation receivers: identify users when they log in; report requests that crash;
+send a traced request's transaction once its response is delivered.
 
 A signal is acceptable here because this is observation, not domain flow: nothing the product
 does depends on it.
@@ -9,11 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
-from django.core.signals import got_request_exception
+from django.core.signals import got_request_exception, request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from telemetry import analytics
+from telemetry import analytics, tracing
 from telemetry.middleware import report_unhandled_exception
 from telemetry.reporting import emit_event
 
@@ -31,3 +32,9 @@ def report_request_exception(
 ) -> None:
     """Send to Sentry what Django is about to answer with its 500 page."""
     report_unhandled_exception(request)
+
+
+@receiver(request_finished, dispatch_uid="telemetry.finish_transaction_after_response")
+def finish_transaction_after_response(sender: Any, **kwargs: Any) -> None:
+    """Finish the traced request's transaction now that the client has the whole response."""
+    tracing.finish_after_response()

@@ -8,9 +8,13 @@ starts are one trace, kept whole or dropped whole. `stage_spans` turns the engin
 callback into one span per stage, so a slow job can be read stage by stage.
 
 Untraced work pays for none of this: no transaction, no span, no scope copy. A traced request
-pays for its transaction but not for sending it: `deferred_transaction` hands the finished
-transaction to one background thread, which serialises, scrubs and queues it (about 0.5 ms the
-request would otherwise wait for), as Sentry's own transport already sends from a thread.
+pays for its transaction but not for sending it: `deferred_transaction` leaves the finished
+transaction to be serialised, scrubbed and queued (about 0.5 ms the request would otherwise wait
+for) once the response has been delivered (`finish_after_response`, run when the WSGI server
+closes the response). It is not given to a background thread for that: a thread serialising
+holds the interpreter lock while the next request runs, which only moves the wait to that
+request. Work a server never closes is handed to one background thread instead
+(`_Finisher`), so nothing is held without bound.
 """
 
 from __future__ import annotations
@@ -199,7 +203,8 @@ _Pending = tuple[contextvars.Context, Span, Scope, datetime]
 
 
 class _Finisher:
-    """The one thread of a process that finishes (serialises, scrubs, queues) transactions."""
+    """The one thread of a process that finishes (serialises, scrubs, queues) the transactions
+    no closed response finished."""
 
     def __init__(self) -> None:
         self.pending: queue.Queue[_Pending] = queue.Queue(MAX_PENDING_TRANSACTIONS)
@@ -207,9 +212,9 @@ class _Finisher:
         self.thread: threading.Thread | None = None
 
     def submit(self, transaction: Span, scope: Scope) -> None:
-        # The copied context carries the request's isolation scope and `current_request`, so
-        # the event processors see what they would have seen in the request thread.
-        item = (contextvars.copy_context(), transaction, scope, datetime.now(UTC))
+        self.submit_pending(_pending(transaction, scope))
+
+    def submit_pending(self, item: _Pending) -> None:
         try:
             self.pending.put_nowait(item)
         except queue.Full:
@@ -253,15 +258,58 @@ os.register_at_fork(after_in_child=_new_finisher_after_fork)
 
 def drain_transactions(timeout_seconds: float = SHUTDOWN_DRAIN_SECONDS) -> None:
     """Wait (at most `timeout_seconds`) until every deferred transaction is handed to Sentry."""
+    hand_over_unfinished()
     _finisher.drain(timeout_seconds)
+
+
+class _AfterResponse(threading.local):
+    """The transactions this thread's current request ended, to finish once it is delivered."""
+
+    def __init__(self) -> None:
+        self.pending: list[_Pending] = []
+
+
+_after_response = _AfterResponse()
+
+
+def _pending(transaction: Span, scope: Scope) -> _Pending:
+    # The copied context carries the request's isolation scope and `current_request`, so the
+    # event processors see what they would have seen while the request ran.
+    return (contextvars.copy_context(), transaction, scope, datetime.now(UTC))
+
+
+def finish_after_response() -> None:
+    """Finish (serialise, scrub, queue) the transactions of the request just delivered.
+
+    Connected to Django's `request_finished`, which the WSGI server triggers by closing the
+    response after its last byte is written, in the thread that served it.
+    """
+    pending, _after_response.pending = _after_response.pending, []
+    for context, transaction, scope, ended in pending:
+        try:
+            context.run(transaction.finish, scope, ended)
+        except Exception:
+            logger.exception("a transaction could not be finished")
+
+
+def hand_over_unfinished() -> None:
+    """Give the background thread what an earlier request on this thread left unfinished.
+
+    Called as a request starts: a server that never closed the previous response (it should)
+    must not make this request wait for the previous one's sending, nor lose it.
+    """
+    if _after_response.pending:
+        pending, _after_response.pending = _after_response.pending, []
+        for item in pending:
+            _finisher.submit_pending(item)
 
 
 @contextmanager
 def deferred_transaction(transaction: Span) -> Iterator[Span]:
-    """Make `transaction` the current span for the block; finish it on a background thread.
+    """Make `transaction` the current span for the block; finish it after the response.
 
     `transaction` comes from `sentry_sdk.start_transaction`. An exception leaving the block
-    marks it failed.
+    marks it failed and hands it to the background thread at once: no response will be closed.
     """
     scope = sentry_sdk.get_current_scope()
     previous = scope.span
@@ -270,7 +318,8 @@ def deferred_transaction(transaction: Span) -> Iterator[Span]:
         yield transaction
     except BaseException:
         transaction.set_status("internal_error")
-        raise
-    finally:
         scope.span = previous
         _finisher.submit(transaction, scope)
+        raise
+    scope.span = previous
+    _after_response.pending.append(_pending(transaction, scope))

@@ -6,24 +6,18 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from stems.services import stem_separation_job_create
+from tests.analysis.conftest import give_credits
+from tests.analysis.factories import MediaFileFactory as StemMediaFactory
 from tests.factories import DEFAULT_PASSWORD
 from tests.monitoring.factories import AnalysisJobFactory, MediaFileFactory
+from tests.support.signup import sign_up_and_confirm
 
 pytestmark = pytest.mark.django_db
 
 
 def _sign_up(client: Client) -> Client:
-    response = client.post(
-        "/account/signup/",
-        {
-            "email": "new@example.com",
-            "password1": "a long pass phrase",
-            "password2": "a long pass phrase",
-        },
-    )
-    assert response.status_code == 302
-    assert response["Location"] == "/welcome/"
-    return client
+    return sign_up_and_confirm(client, "new@example.com", "a long pass phrase")
 
 
 def test_sign_up_lands_on_a_welcome_page_with_the_free_credits_and_the_price(
@@ -106,3 +100,28 @@ def test_the_theme_toggle_is_kept_in_a_cookie_when_signed_out(client: Client) ->
 
     assert response["Location"] == "/"
     assert '<html lang="en" data-theme="light">' in client.get("/").content.decode()
+
+
+def test_a_file_and_its_stem_separations_link_to_each_other(client: Client, user: User) -> None:
+    give_credits(user, 10)
+    media = StemMediaFactory.create(owner=user)
+    job = stem_separation_job_create(user=user, media_id=media.pk)
+    client.force_login(user)
+
+    file_page = client.get(f"/media/{media.pk}/").content.decode()
+    job_page = client.get(f"/stems/{job.pk}/").content.decode()
+    dashboard = client.get("/dashboard/").content.decode()
+
+    assert f'href="/stems/{job.pk}/"' in file_page
+    assert f'href="/media/{media.pk}/"' in job_page
+    assert f'href="/stems/{job.pk}/"' in dashboard
+
+
+def test_a_file_not_yet_separated_offers_to_separate_it(client: Client, user: User) -> None:
+    media = MediaFileFactory.create(owner=user)
+    client.force_login(user)
+
+    page = client.get(f"/media/{media.pk}/").content.decode()
+
+    assert "Not separated yet." in page
+    assert f'href="/stems/new/?media={media.pk}"' in page

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.request import Request
@@ -29,7 +30,7 @@ from accounts.limits import (
 )
 from accounts.models import ApiKey
 from accounts.selectors import api_key_list_for_user
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services import EmailUnconfirmed, api_key_create, api_key_revoke
 from core.api.exceptions import DomainError
 from core.api.idempotency import idempotent
 from core.api.parsers import JSONParser
@@ -87,7 +88,8 @@ class LoginApi(APIView):
 
     JSON only, and refused (403 origin_not_allowed) when a browser sends it from another
     site's page: a form-encoded cross-site POST would otherwise log the victim's browser into
-    the attacker's account.
+    the attacker's account. The right password of an account whose sign-up email is not
+    confirmed yet gets 403 email_unconfirmed.
     """
 
     permission_classes = (permissions.AllowAny,)
@@ -123,6 +125,12 @@ class LoginApi(APIView):
         if user is None:
             login_failure_record(request=request._request, email=email)
             raise InvalidCredentials("Email or password is wrong.")
+        if not user.is_email_confirmed:
+            # Said only to whoever knows the password.
+            raise EmailUnconfirmed(
+                "Confirm your email first: open the link we mailed you when you signed up.",
+                extra={"resend_url": reverse("accounts:signup-confirm-resend")},
+            )
         login(request._request, user)
         response = Response(UserSerializer(user).data)
         known_device_remember(request=request._request, response=response, email=user.email)

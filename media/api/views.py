@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,7 +17,13 @@ from rest_framework.views import APIView
 
 from accounts.api.authentication import request_user
 from core.api.idempotency import idempotent
-from media.api.serializers import MediaFileSerializer, MediaUploadSerializer
+from core.api.schema import ProblemAutoSchema
+from media.api.serializers import (
+    MediaFileSerializer,
+    MediaUploadResultSerializer,
+    MediaUploadSerializer,
+)
+from media.follow_ups import FollowUpOutcome, FollowUpStarted, upload_follow_ups
 from media.models import MediaFile
 from media.selectors import (
     media_get_for_user,
@@ -25,17 +31,79 @@ from media.selectors import (
     media_get_ready_for_user,
     media_list_for_user,
 )
-from media.services import media_delete, media_upload, media_upload_rate_limit_check
+from media.services import (
+    media_delete,
+    media_follow_ups_start,
+    media_upload,
+    media_upload_rate_limit_check,
+)
 from media.storage import storage_download_response, storage_stream_response
 from media.upload import MediaUploadHandler, media_upload_handler_install, received_upload
 
 PROBLEM = OpenApiResponse(description="problem+json with a `code`")
 
 
+class MediaUploadSchema(ProblemAutoSchema):
+    """The upload body: the file part, and one optional field per registered follow-up.
+
+    Built when the schema is generated, after the packages that offer follow-ups registered.
+    """
+
+    def get_request_serializer(self) -> Any:
+        properties: dict[str, Any] = {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": MediaUploadSerializer().fields["file"].help_text,
+            }
+        }
+        for follow_up in upload_follow_ups():
+            properties[follow_up.field] = {
+                "type": "boolean",
+                "default": False,
+                "description": follow_up.description,
+            }
+        return {
+            "multipart/form-data": {
+                "type": "object",
+                "properties": properties,
+                "required": ["file"],
+                "additionalProperties": False,
+            }
+        }
+
+
+def _requested_follow_ups(request: Request) -> list[str]:
+    """The follow-ups asked for with `<field>=true`; raises ValidationError (400) for a value
+    that is not a boolean, before anything is stored."""
+    requested: list[str] = []
+    # A multipart body always parses to a mapping.
+    if not isinstance(request.data, dict):
+        return requested
+    for follow_up in upload_follow_ups():
+        value = request.data.get(follow_up.field)
+        if value is None:
+            continue
+        try:
+            wanted = serializers.BooleanField().to_internal_value(value)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({follow_up.field: error.detail}) from error
+        if wanted:
+            requested.append(follow_up.field)
+    return requested
+
+
+def _outcome_data(outcome: FollowUpOutcome) -> dict[str, str]:
+    if isinstance(outcome, FollowUpStarted):
+        return {"status": "started", "url": outcome.url, "page_url": outcome.page_url}
+    return {"status": "refused", "code": outcome.code, "detail": outcome.detail}
+
+
 class MediaListCreateApi(generics.ListAPIView[MediaFile]):
     """List the caller's media (newest first), or upload a new file."""
 
     serializer_class = MediaFileSerializer
+    schema = MediaUploadSchema()
     # Only multipart bodies stream through the upload handler; other parsers would read a
     # body of any size into memory.
     parser_classes = [MultiPartParser]
@@ -52,24 +120,11 @@ class MediaListCreateApi(generics.ListAPIView[MediaFile]):
     def get_queryset(self) -> QuerySet[MediaFile]:
         return media_list_for_user(user=request_user(self.request))
 
+    # The body is MediaUploadSchema's: the file part and the follow-up fields; other parts are
+    # not read, and a malformed one can hide the file.
     @extend_schema(
-        # Only the file part: other parts are not read, and a malformed one can hide the file.
-        request={
-            "multipart/form-data": {
-                "type": "object",
-                "properties": {
-                    "file": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": MediaUploadSerializer().fields["file"].help_text,
-                    }
-                },
-                "required": ["file"],
-                "additionalProperties": False,
-            }
-        },
         responses={
-            201: MediaFileSerializer,
+            201: MediaUploadResultSerializer,
             400: PROBLEM,
             413: PROBLEM,
             415: PROBLEM,
@@ -82,9 +137,13 @@ class MediaListCreateApi(generics.ListAPIView[MediaFile]):
     def post(self, request: Request) -> Response:
         user = request_user(request)
         media_upload_rate_limit_check(request=request._request, user=user)
+        requested = _requested_follow_ups(request)
         upload = received_upload(handler=self.upload_handler, files=request.FILES)
         media = media_upload(user=user, upload=upload)
-        return Response(MediaFileSerializer(media).data, status=status.HTTP_201_CREATED)
+        outcomes = media_follow_ups_start(user=user, media=media, fields=requested)
+        data = dict(MediaFileSerializer(media).data)
+        data["follow_ups"] = {field: _outcome_data(outcome) for field, outcome in outcomes.items()}
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 class MediaDetailApi(APIView):

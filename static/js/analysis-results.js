@@ -260,9 +260,34 @@
         visualCanvas.setAttribute("role", "img");
         visualCanvas.setAttribute("aria-label", "Visualizer preview driven by the analysis: it pulses on beats, flashes on onsets, takes its shape from the band energies and its colours from the section.");
         visualBox.insertBefore(visualCanvas, visualBox.firstChild);
-        visualizer = ns.visualizer.create(data, visualCanvas);
+        follow(data, "mix");
       }
     });
+
+    // What drives the visualizer: the mix's analysis, or one stem's (the sources offered are
+    // the stems with a finished analysis). Playback is untouched; only the data changes.
+    var sourceSelect = document.getElementById("visualizer-source");
+    var stemData = {}, sourceToken = 0;
+    function follow(driving, source) {
+      visualizer = ns.visualizer.create(driving, visualCanvas);
+      visualCanvas.dataset.source = source;
+      visualCanvas.dataset.analysis = String(driving.job.id);
+    }
+    if (sourceSelect) {
+      sourceSelect.addEventListener("change", function () {
+        var option = sourceSelect.options[sourceSelect.selectedIndex];
+        var source = option.value, token = ++sourceToken;
+        if (!visualCanvas) { return; }
+        if (source === "mix") { follow(data, source); return; }
+        stemData[source] = stemData[source] || ns.data.load(option);
+        stemData[source].then(function (driving) {
+          if (token === sourceToken) { follow(driving, source); }
+        }).catch(function (error) {
+          delete stemData[source];
+          if (message) { message.textContent = "Could not load the " + source + " analysis: " + error.message; }
+        });
+      });
+    }
     on("visualizer-fullscreen", "click", function () {
       if (visualBox.requestFullscreen) { visualBox.requestFullscreen(); }
     });

@@ -49,6 +49,12 @@
     }
     var data = new FormData();
     data.append("file", input.files[0]);
+    // "Analyse after upload" and the like: the API starts them once the file is accepted.
+    form.querySelectorAll("input[data-follow-up]").forEach(function (choice) {
+      if (choice.checked) {
+        data.append(choice.name, "true");
+      }
+    });
     var token = form.querySelector("input[name=csrfmiddlewaretoken]");
 
     var xhr = new XMLHttpRequest();
@@ -68,8 +74,32 @@
       submit.disabled = false;
       if (xhr.status === 201) {
         var media = JSON.parse(xhr.responseText);
+        var detailUrl = form.dataset.detailUrl.replace(/\/0{8}-0{4}-0{4}-0{4}-0{12}\/$/, "/" + media.id + "/");
+        var followUps = media.follow_ups || {};
+        var refusals = [];
+        var names = Object.keys(followUps);
+        for (var index = 0; index < names.length; index += 1) {
+          var outcome = followUps[names[index]];
+          if (outcome.status === "started") {
+            statusLine.textContent = "Uploaded; starting…";
+            window.location.assign(outcome.page_url);
+            return;
+          }
+          refusals.push(outcome.detail);
+        }
+        if (refusals.length) {
+          // The upload stands: say why nothing started and where the file is.
+          progress.hidden = true;
+          statusLine.textContent = "";
+          showError("The file is kept, but nothing was started: " + refusals.join(" "));
+          var link = document.createElement("a");
+          link.href = detailUrl;
+          link.textContent = "Open the uploaded file";
+          errorBox.appendChild(link);
+          return;
+        }
         statusLine.textContent = "Done.";
-        window.location.assign(form.dataset.detailUrl.replace(/\/0{8}-0{4}-0{4}-0{4}-0{12}\/$/, "/" + media.id + "/"));
+        window.location.assign(detailUrl);
         return;
       }
       progress.hidden = true;

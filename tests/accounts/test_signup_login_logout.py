@@ -7,11 +7,12 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD
+from tests.support.signup import confirmation_path
 
 pytestmark = pytest.mark.django_db
 
 
-def test_signup_creates_user_and_logs_in() -> None:
+def test_signup_creates_the_user_who_is_logged_in_by_the_mailed_link() -> None:
     client = Client()
     response = client.post(
         reverse("accounts:signup"),
@@ -23,6 +24,8 @@ def test_signup_creates_user_and_logs_in() -> None:
     )
     assert response.status_code == 302
     assert User.objects.filter(email="new@example.com").exists()
+    assert client.get(reverse("accounts:account")).status_code == 302
+    client.post(confirmation_path("new@example.com"))
     account = client.get(reverse("accounts:account"))
     assert account.status_code == 200
     assert b"new@example.com" in account.content

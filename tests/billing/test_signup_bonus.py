@@ -17,6 +17,7 @@ from billing.services import (
     credits_reserve,
 )
 from tests.billing.factories import job_ref
+from tests.support.signup import sign_up_and_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def bonus(settings) -> int:
 
 
 def test_a_user_who_just_signed_up_sees_the_bonus_on_the_credits_page(client: Client, bonus):
-    assert client.post(reverse("accounts:signup"), SIGN_UP).status_code == 302
+    sign_up_and_confirm(client, SIGN_UP["email"], SIGN_UP["password1"])
     html = client.get(reverse("billing:credits")).content.decode()
     assert '30</span><span class="muted">available' in html
     assert "Sign-up bonus" in html

@@ -2,7 +2,8 @@
 no sideways scrolling at 390 px, a skip link, and the header folded into a menu on phones.
 
 With PHONOGLYPH_SCREENSHOTS=<folder> the walk also saves the screenshots kept in
-docs/screenshots/ (scripts/screenshots sets it).
+docs/screenshots/ (scripts/screenshots sets it). The results page is checked and pictured
+mid-playback, its visualizer open.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Dialog, Page, ViewportSize, expect
 from rest_framework.test import APIClient
 
+from accounts.confirmation import confirmation_token_make
 from accounts.models import User
 from accounts.roles import user_role_grant
 from accounts.services import api_key_create, user_create
@@ -41,6 +44,9 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCREENSHOTS = os.environ.get("PHONOGLYPH_SCREENSHOTS", "")
 # The pages docs/screenshots/ shows, by the names the walk gives them.
 SCREENSHOT_PAGES = {"landing", "welcome", "upload", "job", "results", "credits", "pipeline-health"}
+# The results page is checked (and pictured) mid-playback: past this position, the visualizer
+# open and drawing.
+PLAYED_SECONDS = 2.0
 # Canvas pictures, charts and tables that scroll inside their own box are fine; the page
 # itself must not.
 PAGE_FITS = "() => document.documentElement.scrollWidth"
@@ -54,6 +60,7 @@ class Site:
     media_id: str
     job_id: str
     running_job_id: str
+    confirm_path: str
 
 
 @pytest.fixture
@@ -84,7 +91,15 @@ def site(
         "/api/v1/analyses/",
         {
             "media": media_id,
-            "features": ["tempo", "key", "loudness", "onsets", "sections", "timeline"],
+            "features": [
+                "tempo",
+                "key",
+                "loudness",
+                "onsets",
+                "sections",
+                "timeline",
+                "waveform",
+            ],
         },
         format="json",
     )
@@ -103,6 +118,7 @@ def site(
         processing_seconds=None,
     )
 
+    newcomer = user_create(email="newcomer@example.com", password=DEFAULT_PASSWORD, confirmed=False)
     staff = user_create(email="ops@example.com", password=DEFAULT_PASSWORD)
     user_role_grant(user=staff, staff=True)
     now = timezone.now()
@@ -127,6 +143,9 @@ def site(
         media_id=media_id,
         job_id=job_id,
         running_job_id=str(running.public_id),
+        confirm_path=reverse(
+            "accounts:signup-confirm", args=[confirmation_token_make(user=newcomer)]
+        ),
     )
 
 
@@ -185,15 +204,32 @@ ANONYMOUS_PAGES = {
     "landing": "/",
     "login": "/account/login/",
     "signup": "/account/signup/",
+    "signup-done": "/account/signup/done/",
+    "confirm-resend": "/account/signup/confirm/resend/",
+    "confirm-refused": "/account/signup/confirm/not-a-signed-link/",
     "reset": "/account/password/reset/",
     "api-docs": "/api/v1/docs/",
 }
 STAFF_PAGES = {"pipeline-health": "/admin/monitoring/alert/pipeline-health/", "admin": "/admin/"}
 
 
+def _play_past_the_start(page: Page) -> None:
+    """Open the visualizer and play the track until the playhead is past PLAYED_SECONDS."""
+    page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready")
+    page.get_by_role("button", name="Visualizer preview").click()
+    page.evaluate("document.getElementById('audio-player').play()")
+    page.wait_for_function(
+        "(t) => document.getElementById('audio-player').currentTime > t && "
+        "Number(document.getElementById('visualizer-canvas').dataset.frames) > 10",
+        arg=PLAYED_SECONDS,
+    )
+
+
 def _check(page: Page, name: str, path: str, *, scheme: str, phone: bool) -> list[str]:
     page.goto(path)
     page.wait_for_load_state("networkidle")
+    if name == "results":
+        _play_past_the_start(page)
     problems = [
         f"{name} ({scheme}{', phone' if phone else ''}): {violation['id']} "
         f"{violation['help']} at {violation['nodes']}"
@@ -207,7 +243,8 @@ def _check(page: Page, name: str, path: str, *, scheme: str, phone: bool) -> lis
         folder = Path(SCREENSHOTS)
         folder.mkdir(parents=True, exist_ok=True)
         suffix = f"{scheme}{'-phone' if phone else ''}"
-        page.screenshot(path=str(folder / f"{name}-{suffix}.png"))
+        # The results page whole: player, visualizer and panes with their playhead.
+        page.screenshot(path=str(folder / f"{name}-{suffix}.png"), full_page=name == "results")
     return problems
 
 
@@ -221,7 +258,7 @@ def test_every_page_passes_axe_and_fits_a_phone(
 
     logs: list[PageLog] = []
     for email, pages in (
-        (None, ANONYMOUS_PAGES),
+        (None, {**ANONYMOUS_PAGES, "confirm": site.confirm_path}),
         (site.user.email, _pages(site)),
         (site.staff.email, STAFF_PAGES),
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.analysis.conftest import give_credits
 from tests.browser.conftest import BrowserSession
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.audio import write_wav
+from tests.support.signup import confirmation_path
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -61,7 +63,7 @@ def _log_in(session: BrowserSession, email: str) -> None:
     expect(page.get_by_role("link", name="Log in")).to_have_count(0)
 
 
-def test_a_new_user_signs_up_uploads_with_progress_and_sees_the_file_in_the_library(
+def test_a_new_user_signs_up_confirms_uploads_with_progress_and_sees_the_file_in_the_library(
     browser_session: BrowserSession, tmp_path: Path
 ) -> None:
     page = browser_session.page
@@ -72,6 +74,12 @@ def test_a_new_user_signs_up_uploads_with_progress_and_sees_the_file_in_the_libr
     page.get_by_label("Password", exact=True).fill("a long and unusual passphrase")
     page.get_by_label("Password again").fill("a long and unusual passphrase")
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    expect(page.get_by_role("link", name="Log in")).to_have_count(1)
+
+    browser_session.open(confirmation_path("new.listener@example.com"))
+    page.get_by_role("button", name="Confirm and log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome to Phonoglyph")
     expect(page.get_by_role("link", name="Log in")).to_have_count(0)
 
     browser_session.open("/media/upload/")
@@ -128,7 +136,12 @@ def test_the_results_page_draws_the_analysis_pictures(
     job = AnalysisJob.objects.get(owner=user)
     assert job_url.endswith(f"/analyses/{job.public_id}/")
     assert job.published_at is not None
-    assert len(list(private_broker.glob("*.msg"))) == 1
+    # The upload queued its playable preview; the page, the analysis.
+    published = sorted(
+        json.loads(message.read_text())["headers"]["task"]
+        for message in private_broker.glob("*.msg")
+    )
+    assert published == ["analysis.tasks.analysis_job_run", "media.tasks.media_preview_make"]
 
     # The worker's part, in this process: the real task, on the job the page started.
     assert analysis_job_run.apply(args=(job.pk,)).successful()

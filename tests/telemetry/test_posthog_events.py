@@ -23,6 +23,7 @@ from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
 from tests.support.audio import write_wav
 from tests.support.servers import RecordingServer
+from tests.support.signup import sign_up_and_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -87,18 +88,10 @@ def test_upload_and_analysis_send_their_events_without_file_names_or_emails(
     assert all(r.json()["api_key"] == "phc_testproject" for r in posthog_server.received)
 
 
-def test_sign_up_sends_user_signed_up_for_the_new_user_id(
+def test_a_confirmed_sign_up_sends_user_signed_up_for_the_new_user_id(
     posthog_server: RecordingServer, client: Any
 ) -> None:
-    response = client.post(
-        reverse("accounts:signup"),
-        {
-            "email": "new.person@example.org",
-            "password1": "a-long-enough-passphrase-42",
-            "password2": "a-long-enough-passphrase-42",
-        },
-    )
-    assert response.status_code == 302
+    sign_up_and_confirm(client, "new.person@example.org", "a-long-enough-passphrase-42")
     new_user = User.objects.get(email="new.person@example.org")
 
     events = _events(posthog_server, "user_signed_up")

@@ -26,7 +26,10 @@ def _get(path: str, headers: dict[str, str] | None = None) -> str:
         return None
 
     environ = RequestFactory().get(path, headers=headers).environ
-    b"".join(WSGIHandler()(environ, start_response))
+    response = WSGIHandler()(environ, start_response)
+    b"".join(response)
+    # As a WSGI server does once the body is written; a traced request's transaction is sent then.
+    response.close()
     return statuses[0]
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import ApiKey
 from accounts.selectors import user_get_by_email
 from accounts.services import api_key_create
+from core.api.exceptions import DomainError
 
 
 class Command(BaseCommand):
@@ -36,10 +37,13 @@ class Command(BaseCommand):
         days = options["expires_in_days"]
         if days is not None and days <= 0:
             raise CommandError("--expires-in-days must be positive.")
-        created = api_key_create(
-            user=user,
-            name=options["name"],
-            scopes=options["scope"],
-            expires_at=None if days is None else timezone.now() + timedelta(days=days),
-        )
+        try:
+            created = api_key_create(
+                user=user,
+                name=options["name"],
+                scopes=options["scope"],
+                expires_at=None if days is None else timezone.now() + timedelta(days=days),
+            )
+        except DomainError as refused:
+            raise CommandError(refused.detail) from refused
         self.stdout.write(created.raw)

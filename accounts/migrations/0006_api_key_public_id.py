@@ -8,7 +8,7 @@ BATCH_SIZE = 1000
 
 def fill_public_ids(apps, schema_editor):
     """Give every existing row its own random public id before the column becomes unique."""
-    for app_label, model_name in [("analysis", "AnalysisJob")]:
+    for app_label, model_name in [("accounts", "ApiKey")]:
         model = apps.get_model(app_label, model_name)
         batch = []
         for row in model.objects.only("pk").iterator(chunk_size=BATCH_SIZE):
@@ -23,12 +23,12 @@ def fill_public_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("analysis", "0002_job_published_at"),
+        ("accounts", "0005_user_email_confirmed_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="analysisjob",
+            model_name="apikey",
             name="public_id",
             field=models.UUIDField(null=True, editable=False),
         ),

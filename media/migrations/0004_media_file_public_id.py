@@ -23,7 +23,7 @@ def fill_public_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("media", "0002_preview"),
+        ("media", "0003_preview_status"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("analysis", "0003_analysis_job_public_id"),
+        ("analysis", "0004_analysis_job_public_id"),
     ]
 
     operations = [

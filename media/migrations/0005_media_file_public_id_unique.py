@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0005_api_key_public_id"),
+        ("media", "0004_media_file_public_id"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="apikey",
+            model_name="mediafile",
             name="public_id",
             field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
         ),

@@ -8,7 +8,7 @@ BATCH_SIZE = 1000
 
 def fill_public_ids(apps, schema_editor):
     """Give every existing row its own random public id before the column becomes unique."""
-    for app_label, model_name in [("accounts", "ApiKey")]:
+    for app_label, model_name in [("analysis", "AnalysisJob")]:
         model = apps.get_model(app_label, model_name)
         batch = []
         for row in model.objects.only("pk").iterator(chunk_size=BATCH_SIZE):
@@ -23,12 +23,12 @@ def fill_public_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0004_plans"),
+        ("analysis", "0003_job_is_sample_track"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="apikey",
+            model_name="analysisjob",
             name="public_id",
             field=models.UUIDField(null=True, editable=False),
         ),

@@ -6,12 +6,12 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("media", "0003_media_file_public_id"),
+        ("accounts", "0006_api_key_public_id"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="mediafile",
+            model_name="apikey",
             name="public_id",
             field=models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
         ),
