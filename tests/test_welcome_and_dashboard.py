@@ -105,23 +105,23 @@ def test_the_theme_toggle_is_kept_in_a_cookie_when_signed_out(client: Client) ->
 def test_a_file_and_its_stem_separations_link_to_each_other(client: Client, user: User) -> None:
     give_credits(user, 10)
     media = StemMediaFactory.create(owner=user)
-    job = stem_separation_job_create(user=user, media_id=media.pk)
+    job = stem_separation_job_create(user=user, media_public_id=media.public_id)
     client.force_login(user)
 
-    file_page = client.get(f"/media/{media.pk}/").content.decode()
-    job_page = client.get(f"/stems/{job.pk}/").content.decode()
+    file_page = client.get(f"/media/{media.public_id}/").content.decode()
+    job_page = client.get(f"/stems/{job.public_id}/").content.decode()
     dashboard = client.get("/dashboard/").content.decode()
 
-    assert f'href="/stems/{job.pk}/"' in file_page
-    assert f'href="/media/{media.pk}/"' in job_page
-    assert f'href="/stems/{job.pk}/"' in dashboard
+    assert f'href="/stems/{job.public_id}/"' in file_page
+    assert f'href="/media/{media.public_id}/"' in job_page
+    assert f'href="/stems/{job.public_id}/"' in dashboard
 
 
 def test_a_file_not_yet_separated_offers_to_separate_it(client: Client, user: User) -> None:
     media = MediaFileFactory.create(owner=user)
     client.force_login(user)
 
-    page = client.get(f"/media/{media.pk}/").content.decode()
+    page = client.get(f"/media/{media.public_id}/").content.decode()
 
     assert "Not separated yet." in page
-    assert f'href="/stems/new/?media={media.pk}"' in page
+    assert f'href="/stems/new/?media={media.public_id}"' in page

@@ -110,7 +110,7 @@ def test_a_newcomer_tries_the_sample_track_and_reads_its_results(
     page.get_by_role("link", name=re.compile("^Sample track")).first.click()
     page.wait_for_url(re.compile(rf"/media/{job.media_id}/$"))
     expect(page.get_by_text(CREDIT)).to_be_visible()
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     _accessible(page, "sample file page")
 
     axe_session.open("/welcome/")
@@ -145,12 +145,12 @@ def test_an_upload_starts_its_analysis_in_the_same_step(
 
     page.get_by_role("link", name="groove.wav").click()
     page.wait_for_url(re.compile(rf"/media/{job.media_id}/$"))
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     expect(page.get_by_role("heading", name="Stem separations of this file")).to_be_visible()
     _accessible(page, "file page")
 
     axe_session.open("/dashboard/")
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     expect(page.get_by_text("9 available")).to_be_visible()
     _accessible(page, "dashboard")
     axe_session.log.assert_clean()

@@ -39,22 +39,22 @@ def test_the_visualizer_follows_an_analysed_stem_while_the_track_plays(
     user = UserFactory.create()
     give_credits(user, amount=1000)
     media = backing_media(user, seconds=8.0)
-    mix = _analysed(analysis_job_create(user=user, media_id=media.pk, features=None))
-    separation = stem_separation_job_create(user=user, media_id=media.pk)
+    mix = _analysed(analysis_job_create(user=user, media_public_id=media.public_id, features=None))
+    separation = stem_separation_job_create(user=user, media_public_id=media.public_id)
     assert stem_separation_job_run.apply(args=(separation.pk,)).successful()
     _log_in(browser_session, user.email)
 
     # No stem analysed yet: the visualizer follows the mix and offers nothing else.
-    browser_session.open(f"/analyses/{mix.pk}/")
+    browser_session.open(f"/analyses/{mix.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     expect(page.locator("#visualizer-source")).to_have_count(0)
 
-    drums = _analysed(stem_analysis_start(user=user, job_id=separation.pk, stem="drums"))
+    drums = _analysed(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
     assert drums.summary["beats"] != mix.summary["beats"] or (
         drums.summary["onsets"] != mix.summary["onsets"]
     )
 
-    browser_session.open(f"/analyses/{mix.pk}/")
+    browser_session.open(f"/analyses/{mix.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     page.get_by_role("button", name="Visualizer preview").click()
     source = page.get_by_label("Visualizer follows:")
