@@ -49,10 +49,10 @@ def test_only_stems_with_a_finished_analysis_are_offered_and_only_to_their_owner
     drums = _run(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
     stem_analysis_start(user=user, public_id=separation.public_id, stem="vocals")  # queued, not run
 
-    assert stem_analyses_for_media(user=user, media_public_id=media.public_id) == [
+    assert stem_analyses_for_media(user=user, media_id=media.pk) == [
         StemAnalysis(stem="drums", analysis_public_id=drums.public_id)
     ]
-    assert stem_analyses_for_media(user=other_user, media_public_id=media.public_id) == []
+    assert stem_analyses_for_media(user=other_user, media_id=media.pk) == []
     page = client.get(f"/analyses/{mix.public_id}/").content.decode()
     assert 'id="visualizer-source"' in page
     assert f'data-api-url="/api/v1/analyses/{drums.public_id}/"' in page
@@ -61,9 +61,9 @@ def test_only_stems_with_a_finished_analysis_are_offered_and_only_to_their_owner
 
     # Analysed again: the newer analysis drives the visualizer.
     again = _run(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
-    assert stem_analyses_for_media(user=user, media_public_id=media.public_id) == [
+    assert stem_analyses_for_media(user=user, media_id=media.pk) == [
         StemAnalysis(stem="drums", analysis_public_id=again.public_id)
     ]
 
-    media_delete(user=user, media_public_id=media.public_id)
-    assert stem_analyses_for_media(user=user, media_public_id=media.public_id) == []
+    media_delete(user=user, public_id=media.public_id)
+    assert stem_analyses_for_media(user=user, media_id=media.pk) == []
