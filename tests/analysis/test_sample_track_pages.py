@@ -56,13 +56,13 @@ def test_the_button_starts_the_analysis_and_opens_its_page_with_the_credit(user:
     assert "The sample track was uploaded and its free analysis has started." in page
     assert "your free sample analysis (no credits charged)" in page
     assert CREDIT in page
-    assert f'href="/media/{job.media_id}/"' in page
+    assert f'href="/media/{job.media.public_id}/"' in page
 
 
 def test_the_sample_files_page_credits_the_recording_and_links_its_analysis(user: User) -> None:
     job = analysis_sample_track_start(user=user).job
 
-    page = _signed_in(user).get(f"/media/{job.media_id}/").content.decode()
+    page = _signed_in(user).get(f"/media/{job.media.public_id}/").content.decode()
 
     assert CREDIT in page
     assert f'href="/analyses/{job.public_id}/"' in page

@@ -86,7 +86,7 @@ def test_uploading_with_analyse_starts_the_analysis_and_opens_its_page(
     assert job.credits_reserved == 1
     assert credit_balance_for_user(user=user).available == 9
     page = client.get(response["Location"]).content.decode()
-    assert f'href="/media/{job.media_id}/"' in page
+    assert f'href="/media/{job.media.public_id}/"' in page
 
 
 def test_uploading_without_analyse_only_uploads(
@@ -127,7 +127,7 @@ def test_the_api_starts_the_analysis_with_analyse_true_and_links_it(
     assert response.status_code == 201, response.content
     job = AnalysisJob.objects.get(owner=user)
     body = response.json()
-    assert body["id"] == job.media_id
+    assert body["id"] == str(job.media.public_id)
     assert body["follow_ups"] == {
         "analyse": {
             "status": "started",
