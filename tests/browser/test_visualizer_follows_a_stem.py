@@ -61,13 +61,13 @@ def test_the_visualizer_follows_an_analysed_stem_while_the_track_plays(
     expect(source.locator("option")).to_have_text(["Mix", "Drums"])
     page.wait_for_function(f"() => Number({CANVAS}?.dataset.frames) > 0")
     assert page.evaluate(f"{CANVAS}.dataset.source") == "mix"
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.public_id)
 
     page.evaluate(f"{PLAYER}.play()")
     page.wait_for_function(f"() => {PLAYER}.currentTime > 0.5")
     source.select_option("drums")
     page.wait_for_function(f"() => {CANVAS}.dataset.source === 'drums'")
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(drums.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(drums.public_id)
     switched_at = page.evaluate(f"{PLAYER}.currentTime")
     # The stem's visualizer draws new frames at new times while the same audio keeps playing.
     page.wait_for_function(f"() => Number({CANVAS}.dataset.frames) > 10")
@@ -79,6 +79,6 @@ def test_the_visualizer_follows_an_analysed_stem_while_the_track_plays(
 
     source.select_option("mix")
     page.wait_for_function(f"() => {CANVAS}.dataset.source === 'mix'")
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.public_id)
     assert not page.evaluate(f"{PLAYER}.paused")
     browser_session.log.assert_clean()
