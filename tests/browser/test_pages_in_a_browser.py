@@ -86,7 +86,7 @@ def test_a_new_user_signs_up_confirms_uploads_with_progress_and_sees_the_file_in
     page.evaluate(WATCH_PROGRESS)
     page.locator("#upload-form input[type=file]").set_input_files(wav)
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_url(re.compile(r"/media/\d+/$"))
+    page.wait_for_url(re.compile(r"/media/[0-9a-f-]{36}/$"))
 
     progress = page.evaluate("JSON.parse(sessionStorage.getItem('progress'))")
     assert progress[0]["hidden"] is False
@@ -121,7 +121,7 @@ def test_the_results_page_draws_the_analysis_pictures(
     browser_session.open(f"/media/{uploaded.json()['id']}/")
     page.get_by_role("link", name="Analyse…").click()
     page.get_by_role("button", name="Start analysis").click()
-    page.wait_for_url(re.compile(r"/analyses/\d+/$"))
+    page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
     job_url = page.url
     expect(page.locator("#job-status")).to_have_text("Queued", ignore_case=True)
 

@@ -171,7 +171,7 @@ def test_range_requests_are_206_for_the_owner_and_404_for_anyone_else(
         _log_in(browser_session, who.email)
         for kind in ("stream", "preview"):
             answer = browser_session.page.request.get(
-                f"/api/v1/media/{job.media_id}/{kind}/", headers={"Range": "bytes=0-99"}
+                f"/api/v1/media/{job.media.public_id}/{kind}/", headers={"Range": "bytes=0-99"}
             )
             assert answer.status == expected
 
