@@ -80,11 +80,11 @@ def _analysed(worker: Worker) -> tuple[Any, AnalysisJob]:
     assert started.status_code == 202, started.content
     job_id = started.json()["id"]
     wait_for(
-        lambda: AnalysisJob.objects.filter(pk=job_id, status="succeeded").exists(),
+        lambda: AnalysisJob.objects.filter(public_id=job_id, status="succeeded").exists(),
         timeout=120,
         what=f"analysis {job_id} to succeed\n{worker.output()}",
     )
-    return user, AnalysisJob.objects.select_related("media").get(pk=job_id)
+    return user, AnalysisJob.objects.select_related("media").get(public_id=job_id)
 
 
 def test_a_real_recording_plays_seeks_zooms_and_drives_the_playhead_and_visualizer(
