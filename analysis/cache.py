@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,10 +25,10 @@ CachedPart = Literal["detail", "arrays", "audio-analysis"]
 PARTS: tuple[CachedPart, ...] = ("detail", "arrays", "audio-analysis")
 
 
-def detail_key(*, owner_id: int, job_id: int) -> str:
+def detail_key(*, owner_id: int, public_id: UUID) -> str:
     """The detail is looked up before the job is read, so its key holds only what the request
-    names: the owner (a job is only ever served to its owner) and the job."""
-    return f"analysis:v1:detail:{owner_id}:{job_id}"
+    names: the owner (a job is only ever served to its owner) and the job's public id."""
+    return f"analysis:v2:detail:{owner_id}:{public_id}"
 
 
 def _part_key(job: AnalysisJob, part: CachedPart) -> str:
@@ -49,9 +50,9 @@ def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], T]
     return _cached(_part_key(job, part), part, load)
 
 
-def detail_cached_get(*, owner_id: int, job_id: int) -> dict[str, Any] | None:
+def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | None:
     """A succeeded job's cached detail, or None; counts the hit or miss."""
-    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, job_id=job_id))
+    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, public_id=public_id))
     observe_result_cache("detail", hit=value is not None)
     return value
 
@@ -60,14 +61,14 @@ def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
     """Keep a job's detail once it succeeded; until then it still changes."""
     if job.status == AnalysisJob.Status.SUCCEEDED:
         cache.set(
-            detail_key(owner_id=job.owner_id, job_id=job.pk),
+            detail_key(owner_id=job.owner_id, public_id=job.public_id),
             data,
             timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS,
         )
 
 
 def result_cache_keys(job: AnalysisJob) -> list[str]:
-    keys = [detail_key(owner_id=job.owner_id, job_id=job.pk)]
+    keys = [detail_key(owner_id=job.owner_id, public_id=job.public_id)]
     return keys + [_part_key(job, part) for part in PARTS if part != "detail"]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
@@ -28,9 +29,9 @@ def analysis_job_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(owner=user).select_related("media")
 
 
-def analysis_job_get_for_user(*, user: User, job_id: int) -> AnalysisJob:
+def analysis_job_get_for_user(*, user: User, public_id: UUID) -> AnalysisJob:
     """One of `user`'s jobs; another user's job is indistinguishable from a missing one (404)."""
-    job = analysis_job_list_for_user(user=user).filter(pk=job_id).first()
+    job = analysis_job_list_for_user(user=user).filter(public_id=public_id).first()
     if job is None:
         raise AnalysisJobNotFound("No such analysis.")
     return job
@@ -325,6 +326,6 @@ def analysis_job_progress(*, job: AnalysisJob) -> JobProgress:
     )
 
 
-def analysis_job_progress_for_user(*, user: User, job_id: int) -> JobProgress:
+def analysis_job_progress_for_user(*, user: User, public_id: UUID) -> JobProgress:
     """How far one of `user`'s analyses is; raises AnalysisJobNotFound for anyone else's."""
-    return analysis_job_progress(job=analysis_job_get_for_user(user=user, job_id=job_id))
+    return analysis_job_progress(job=analysis_job_get_for_user(user=user, public_id=public_id))

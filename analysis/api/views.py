@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -49,7 +50,7 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
         serializer.is_valid(raise_exception=True)
         job = analysis_job_create(
             user=request_user(request),
-            media_id=serializer.validated_data["media"],
+            media_public_id=serializer.validated_data["media"],
             features=serializer.validated_data.get("features"),
         )
         return Response(AnalysisJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -59,12 +60,12 @@ class AnalysisDetailApi(APIView):
     """One analysis: status, progress by stage, and the summary result once succeeded."""
 
     @extend_schema(responses=AnalysisJobSerializer)
-    def get(self, request: Request, job_id: int) -> Response:
+    def get(self, request: Request, job_id: UUID) -> Response:
         user = request_user(request)
-        cached = detail_cached_get(owner_id=user.pk, job_id=job_id)
+        cached = detail_cached_get(owner_id=user.pk, public_id=job_id)
         if cached is not None:
             return Response(cached)
-        job = analysis_job_get_for_user(user=user, job_id=job_id)
+        job = analysis_job_get_for_user(user=user, public_id=job_id)
         data = dict(AnalysisJobSerializer(job).data)
         detail_cache_set(job, data)
         return Response(data)
@@ -74,8 +75,8 @@ class AnalysisCancelApi(APIView):
     """Cancel a queued or running analysis; its reserved credits are released."""
 
     @extend_schema(request=None, responses=AnalysisJobSerializer)
-    def post(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_cancel(user=request_user(request), job_id=job_id)
+    def post(self, request: Request, job_id: UUID) -> Response:
+        job = analysis_job_cancel(user=request_user(request), public_id=job_id)
         return Response(AnalysisJobSerializer(job).data)
 
 
@@ -122,8 +123,8 @@ class AnalysisTimelineApi(APIView):
         ],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")},
     )
-    def get(self, request: Request, job_id: int) -> HttpResponse:
-        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
+    def get(self, request: Request, job_id: UUID) -> HttpResponse:
+        job = analysis_job_get_for_user(user=request_user(request), public_id=job_id)
         if not any(name in request.query_params for name in WINDOW_PARAMETERS):
             return _gzip_if_accepted(request, analysis_arrays_gzip(job=job))
         encoding = request.query_params.get("encoding") or "json"
@@ -147,6 +148,6 @@ class AnalysisAudioAnalysisApi(APIView):
     """The result in the structure of Spotify's former Audio Analysis endpoint."""
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
-    def get(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_get_for_user(user=request_user(request), job_id=job_id)
+    def get(self, request: Request, job_id: UUID) -> Response:
+        job = analysis_job_get_for_user(user=request_user(request), public_id=job_id)
         return Response(analysis_audio_analysis_get(job=job))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 from django.core.cache import cache
@@ -47,7 +48,7 @@ def _counts() -> dict[tuple[str, str], float]:
     }
 
 
-def _read_all(client: APIClient, job_id: int) -> tuple[dict[str, Any], ...]:
+def _read_all(client: APIClient, job_id: UUID) -> tuple[dict[str, Any], ...]:
     detail = client.get(f"/api/v1/analyses/{job_id}/")
     view = client.get(f"/api/v1/analyses/{job_id}/audio-analysis/")
     timeline = client.get(f"/api/v1/analyses/{job_id}/timeline/", HTTP_ACCEPT_ENCODING="gzip")
@@ -60,19 +61,19 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job = AnalysisJob.objects.get(pk=job.pk)
     assert job.status == "succeeded"
 
     before = _counts()
-    first = _read_all(api_client, job.pk)
+    first = _read_all(api_client, job.public_id)
     after_first = _counts()
     # The stored objects are gone, yet the second read is whole: it came from the cache.
     default_storage.delete(job.arrays_key)
     default_storage.delete(job.audio_analysis_key)
-    second = _read_all(api_client, job.pk)
+    second = _read_all(api_client, job.public_id)
     after_second = _counts()
 
     assert second == first
@@ -84,7 +85,7 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 
     job.delete()
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").status_code == 404
 
 
 def test_an_unfinished_job_is_not_cached(
@@ -92,7 +93,7 @@ def test_an_unfinished_job_is_not_cached(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").json()["status"] == "queued"
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").json()["status"] == "queued"
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
