@@ -52,7 +52,14 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     )
     list_filter = ("revoked_at",)
     search_fields = ("prefix", "name", "user__email")
-    readonly_fields = ("prefix", "key_hash", "created_at", "last_used_at", "parent")
+    readonly_fields = (
+        "public_id",
+        "prefix",
+        "key_hash",
+        "created_at",
+        "last_used_at",
+        "parent",
+    )
     raw_id_fields = ("user",)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -99,6 +100,9 @@ class ApiKey(models.Model):
         API_KEYS = "api_keys", "Create and revoke API keys"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    # What URLs, the API and integrators know the key by; the integer key stays internal
+    # so that ids do not reveal how many keys exist.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=16, help_text="First characters, to recognise the key.")
     key_hash = models.CharField(max_length=64, unique=True)

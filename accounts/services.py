@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Q
@@ -121,13 +122,18 @@ def api_key_create(
     return CreatedApiKey(api_key=api_key, raw=raw)
 
 
-def api_key_revoke(*, user: User, api_key_id: int, revoked_by: ApiKey | None = None) -> bool:
-    """Revoke one of `user`'s keys and every key minted from it.
+def api_key_revoke(*, user: User, public_id: UUID, revoked_by: ApiKey | None = None) -> bool:
+    """Revoke the key of `user`'s with this public id and every key minted from it.
 
     Return False when it is not theirs or already revoked. An API key (`revoked_by`) may
     revoke itself; other keys only with the `api_keys` scope, and only keys it minted
     (directly or not). Raises ApiKeyScopeMissing otherwise.
     """
+    api_key_id = (
+        ApiKey.objects.filter(public_id=public_id, user=user).values_list("pk", flat=True).first()
+    )
+    if api_key_id is None:
+        return False
     if revoked_by is not None and revoked_by.pk != api_key_id:
         if not revoked_by.has_scope(ApiKey.Scope.API_KEYS):
             raise ApiKeyScopeMissing("This API key may not revoke API keys.")

@@ -17,7 +17,7 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("theme/", views.theme_set_view, name="theme-set"),
     path("api-keys/", views.api_key_create_view, name="api-key-create"),
-    path("api-keys/<int:api_key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
+    path("api-keys/<uuid:api_key_id>/revoke/", views.api_key_revoke_view, name="api-key-revoke"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(

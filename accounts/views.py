@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
@@ -222,8 +223,8 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    if api_key_revoke(user=request_user(request), api_key_id=api_key_id):
+def api_key_revoke_view(request: HttpRequest, api_key_id: UUID) -> HttpResponse:
+    if api_key_revoke(user=request_user(request), public_id=api_key_id):
         messages.success(request, "The API key was revoked. Requests using it now get 401.")
     else:
         messages.error(request, "No such active API key.")

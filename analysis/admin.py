@@ -76,7 +76,7 @@ class AnalysisJobAdmin(admin.ModelAdmin[AnalysisJob]):
         cancelled = 0
         for job in queryset.select_related("owner"):
             try:
-                analysis_job_cancel(user=job.owner, job_id=job.pk)
+                analysis_job_cancel(user=job.owner, public_id=job.public_id)
                 cancelled += 1
             except AnalysisJobFinished:
                 continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal
+from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,20 +26,20 @@ CachedPart = Literal["detail", "arrays", "audio-analysis"]
 PARTS: tuple[CachedPart, ...] = ("detail", "arrays", "audio-analysis")
 
 
-def detail_key(*, owner_id: int, job_id: int) -> str:
+def detail_key(*, owner_id: int, public_id: UUID) -> str:
     """The detail is looked up before the job is read, so its key holds only what the request
-    names: the owner (a job is only ever served to its owner) and the job."""
-    return f"analysis:v1:detail:{owner_id}:{job_id}"
+    names: the owner (a job is only ever served to its owner) and the job's public id."""
+    return f"analysis:v2:detail:{owner_id}:{public_id}"
 
 
-def _part_key(*, owner_id: int, job_id: int, part: CachedPart) -> str:
+def _part_key(*, owner_id: int, public_id: UUID, part: CachedPart) -> str:
     # Like the detail's, so that a hit needs no read of the job; v2: the stored gzip JSON.
-    return f"analysis:v2:{part}:{owner_id}:{job_id}"
+    return f"analysis:v2:{part}:{owner_id}:{public_id}"
 
 
 def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], bytes]) -> bytes:
     """`load()`'s stored gzip JSON of a succeeded job's `part`, from the cache when there."""
-    key = _part_key(owner_id=job.owner_id, job_id=job.pk, part=part)
+    key = _part_key(owner_id=job.owner_id, public_id=job.public_id, part=part)
     value: bytes | None = cache.get(key)
     observe_result_cache(part, hit=value is not None)
     if value is None:
@@ -47,18 +48,18 @@ def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], by
     return value
 
 
-def result_part_cached_get(*, owner_id: int, job_id: int, part: CachedPart) -> bytes | None:
-    """The cached `part` of job `job_id` of `owner_id`, or None (not counted: the caller then
-    reads the job and asks result_part_cached, which counts the miss)."""
-    value: bytes | None = cache.get(_part_key(owner_id=owner_id, job_id=job_id, part=part))
+def result_part_cached_get(*, owner_id: int, public_id: UUID, part: CachedPart) -> bytes | None:
+    """The cached `part` of job `public_id` of `owner_id`, or None (not counted: the caller
+    then reads the job and asks result_part_cached, which counts the miss)."""
+    value: bytes | None = cache.get(_part_key(owner_id=owner_id, public_id=public_id, part=part))
     if value is not None:
         observe_result_cache(part, hit=True)
     return value
 
 
-def detail_cached_get(*, owner_id: int, job_id: int) -> dict[str, Any] | None:
+def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | None:
     """A succeeded job's cached detail, or None; counts the hit or miss."""
-    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, job_id=job_id))
+    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, public_id=public_id))
     observe_result_cache("detail", hit=value is not None)
     return value
 
@@ -67,16 +68,16 @@ def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
     """Keep a job's detail once it succeeded; until then it still changes."""
     if job.status == AnalysisJob.Status.SUCCEEDED:
         cache.set(
-            detail_key(owner_id=job.owner_id, job_id=job.pk),
+            detail_key(owner_id=job.owner_id, public_id=job.public_id),
             data,
             timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS,
         )
 
 
 def result_cache_keys(job: AnalysisJob) -> list[str]:
-    keys = [detail_key(owner_id=job.owner_id, job_id=job.pk)]
+    keys = [detail_key(owner_id=job.owner_id, public_id=job.public_id)]
     return keys + [
-        _part_key(owner_id=job.owner_id, job_id=job.pk, part=part)
+        _part_key(owner_id=job.owner_id, public_id=job.public_id, part=part)
         for part in PARTS
         if part != "detail"
     ]

@@ -39,10 +39,10 @@ def _offer(user: User) -> FollowUpOffer:
 
 
 def _start(user: User, media: MediaFile) -> FollowUpStarted:
-    job = analysis_job_create(user=user, media_id=media.pk, features=None)
+    job = analysis_job_create(user=user, media_public_id=media.public_id, features=None)
     return FollowUpStarted(
-        url=reverse("api:analysis-detail", kwargs={"job_id": job.pk}),
-        page_url=reverse("analysis:job-detail", kwargs={"job_id": job.pk}),
+        url=reverse("api:analysis-detail", kwargs={"job_id": job.public_id}),
+        page_url=reverse("analysis:job-detail", kwargs={"job_id": job.public_id}),
     )
 
 

@@ -6,7 +6,7 @@ from engine.features import FEATURES
 
 
 class AnalysisStartForm(forms.Form):
-    media_id = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    media_id = forms.UUIDField(widget=forms.HiddenInput)
     features = forms.MultipleChoiceField(
         choices=[(name, name) for name in FEATURES],
         initial=list(FEATURES),

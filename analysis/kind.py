@@ -144,8 +144,8 @@ ANALYSIS_KIND: JobKind[AnalysisJob, AnalysisResult] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
-    resource_path=lambda job: reverse("api:analysis-detail", kwargs={"job_id": job.pk}),
-    page_path=lambda job: reverse("analysis:job-detail", kwargs={"job_id": job.pk}),
+    resource_path=lambda job: reverse("api:analysis-detail", kwargs={"job_id": job.public_id}),
+    page_path=lambda job: reverse("analysis:job-detail", kwargs={"job_id": job.public_id}),
     describe=lambda job: f"analysis of {job.media}",
 )
 

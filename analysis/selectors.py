@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
@@ -28,14 +29,9 @@ def analysis_job_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.filter(owner=user).select_related("media")
 
 
-def analysis_job_api_list_for_user(*, user: User) -> QuerySet[AnalysisJob]:
-    """`user`'s jobs as the API lists them: each names its media by id only, so no join."""
-    return AnalysisJob.objects.filter(owner=user)
-
-
-def analysis_job_get_for_user(*, user: User, job_id: int) -> AnalysisJob:
+def analysis_job_get_for_user(*, user: User, public_id: UUID) -> AnalysisJob:
     """One of `user`'s jobs; another user's job is indistinguishable from a missing one (404)."""
-    job = analysis_job_list_for_user(user=user).filter(pk=job_id).first()
+    job = analysis_job_list_for_user(user=user).filter(public_id=public_id).first()
     if job is None:
         raise AnalysisJobNotFound("No such analysis.")
     return job
@@ -95,15 +91,15 @@ def analysis_arrays_gzip(*, job: AnalysisJob) -> bytes:
     return result_part_cached(job, "arrays", lambda: _read(job.arrays_key))
 
 
-def analysis_arrays_gzip_for_user(*, user: User, job_id: int) -> bytes:
+def analysis_arrays_gzip_for_user(*, user: User, public_id: UUID) -> bytes:
     """analysis_arrays_gzip of one of `user`'s jobs; a cached one needs no read of the job.
 
     Raises AnalysisJobNotFound (404) as analysis_job_get_for_user does.
     """
-    cached = result_part_cached_get(owner_id=user.pk, job_id=job_id, part="arrays")
+    cached = result_part_cached_get(owner_id=user.pk, public_id=public_id, part="arrays")
     if cached is not None:
         return cached
-    return analysis_arrays_gzip(job=analysis_job_get_for_user(user=user, job_id=job_id))
+    return analysis_arrays_gzip(job=analysis_job_get_for_user(user=user, public_id=public_id))
 
 
 def analysis_arrays_get(*, job: AnalysisJob) -> dict[str, Any]:
@@ -128,15 +124,16 @@ def analysis_audio_analysis_gzip(*, job: AnalysisJob) -> bytes:
     return result_part_cached(job, "audio-analysis", lambda: _read(job.audio_analysis_key))
 
 
-def analysis_audio_analysis_gzip_for_user(*, user: User, job_id: int) -> bytes:
+def analysis_audio_analysis_gzip_for_user(*, user: User, public_id: UUID) -> bytes:
     """analysis_audio_analysis_gzip of one of `user`'s jobs; a cached one needs no read of it.
 
     Raises AnalysisJobNotFound (404) as analysis_job_get_for_user does.
     """
-    cached = result_part_cached_get(owner_id=user.pk, job_id=job_id, part="audio-analysis")
+    cached = result_part_cached_get(owner_id=user.pk, public_id=public_id, part="audio-analysis")
     if cached is not None:
         return cached
-    return analysis_audio_analysis_gzip(job=analysis_job_get_for_user(user=user, job_id=job_id))
+    job = analysis_job_get_for_user(user=user, public_id=public_id)
+    return analysis_audio_analysis_gzip(job=job)
 
 
 def analysis_audio_analysis_get(*, job: AnalysisJob) -> dict[str, Any]:
@@ -357,6 +354,6 @@ def analysis_job_progress(*, job: AnalysisJob) -> JobProgress:
     )
 
 
-def analysis_job_progress_for_user(*, user: User, job_id: int) -> JobProgress:
+def analysis_job_progress_for_user(*, user: User, public_id: UUID) -> JobProgress:
     """How far one of `user`'s analyses is; raises AnalysisJobNotFound for anyone else's."""
-    return analysis_job_progress(job=analysis_job_get_for_user(user=user, job_id=job_id))
+    return analysis_job_progress(job=analysis_job_get_for_user(user=user, public_id=public_id))

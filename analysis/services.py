@@ -11,6 +11,7 @@ import contextlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -70,7 +71,7 @@ def analysis_time_limits(*, audio_seconds: float) -> TimeLimits:
 
 
 def analysis_job_create(
-    *, user: User, media_id: int, features: list[str] | tuple[str, ...] | None
+    *, user: User, media_public_id: UUID, features: list[str] | tuple[str, ...] | None
 ) -> AnalysisJob:
     """Create a job for one of `user`'s media files and queue it, reserving its credits.
 
@@ -81,7 +82,7 @@ def analysis_job_create(
     InsufficientCredits (402).
     """
     wanted = analysis_features_validate(features)
-    media = media_get_ready_for_user(user=user, media_id=media_id)
+    media = media_get_ready_for_user(user=user, public_id=media_public_id)
     return _analysis_job_create(user=user, media=media, features=wanted, is_sample_track=False)
 
 
@@ -190,13 +191,13 @@ def analysis_job_fail_by_id(*, job_id: int, code: str) -> bool:
     return job_fail_by_id(kind=ANALYSIS_KIND, job_id=job_id, code=code)
 
 
-def analysis_job_cancel(*, user: User, job_id: int) -> AnalysisJob:
+def analysis_job_cancel(*, user: User, public_id: UUID) -> AnalysisJob:
     """Cancel one of `user`'s queued or running jobs and release its credits.
 
     A running engine notices at its next progress report and stops. Raises the selector's
     404 and AnalysisJobFinished (409) when the job already ended.
     """
-    job = analysis_job_get_for_user(user=user, job_id=job_id)
+    job = analysis_job_get_for_user(user=user, public_id=public_id)
     if not job_cancel(kind=ANALYSIS_KIND, job=job):
         job.refresh_from_db()
         raise AnalysisJobFinished(
@@ -210,7 +211,9 @@ def analysis_job_retry(*, job: AnalysisJob) -> AnalysisJob:
     """Start a new job like a failed or cancelled one (staff action); reserves anew."""
     if not job_is_retryable(job):
         raise AnalysisJobFinished("Only failed or cancelled analyses can be retried.")
-    return analysis_job_create(user=job.owner, media_id=job.media_id, features=job.features)
+    return analysis_job_create(
+        user=job.owner, media_public_id=job.media.public_id, features=job.features
+    )
 
 
 def analysis_jobs_sweep(*, now: datetime | None = None) -> SweepReport:

@@ -7,6 +7,7 @@ import io
 import json
 from dataclasses import asdict
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -42,9 +43,9 @@ from media.selectors import media_get_for_user
 PAGE_SIZE = 50
 
 
-def _job_or_404(request: HttpRequest, job_id: int) -> AnalysisJob | HttpResponse:
+def _job_or_404(request: HttpRequest, job_id: UUID) -> AnalysisJob | HttpResponse:
     try:
-        return analysis_job_get_for_user(user=request_user(request), job_id=job_id)
+        return analysis_job_get_for_user(user=request_user(request), public_id=job_id)
     except AnalysisJobNotFound:
         return render(request, "errors/404.html", status=404)
 
@@ -58,29 +59,27 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_new(request: HttpRequest) -> HttpResponse:
-    """Start an analysis of one of the user's files (`?media=ID`), showing its cost first."""
+    """Start an analysis of one of the user's files (`?media=<id>`), showing its cost first."""
     data = request.POST if request.method == "POST" else None
     form = AnalysisStartForm(data, initial={"media_id": request.GET.get("media")})
-    media_id = request.POST.get("media_id") or request.GET.get("media") or ""
-    if not media_id.isdigit():
-        return render(request, "errors/404.html", status=404)
     try:
-        media = media_get_for_user(user=request_user(request), media_id=int(media_id))
-    except DomainError:
+        media_id = UUID(request.POST.get("media_id") or request.GET.get("media") or "")
+        media = media_get_for_user(user=request_user(request), public_id=media_id)
+    except (ValueError, DomainError):
         return render(request, "errors/404.html", status=404)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             job = analysis_job_create(
                 user=request_user(request),
-                media_id=media.pk,
+                media_public_id=media.public_id,
                 features=form.cleaned_data["features"],
             )
         except DomainError as refusal:
             form.add_error(None, str(refusal))
             status = refusal.status
         else:
-            return redirect("analysis:job-detail", job_id=job.pk)
+            return redirect("analysis:job-detail", job_id=job.public_id)
     elif request.method == "POST":
         status = 400
     seconds = float(media.duration_seconds or 0.0)
@@ -110,29 +109,29 @@ def sample_track_start(request: HttpRequest) -> HttpResponse:
         messages.info(
             request, "You already tried the sample track; this is its analysis. It is free once."
         )
-    return redirect("analysis:job-detail", job_id=start.job.pk)
+    return redirect("analysis:job-detail", job_id=start.job.public_id)
 
 
 @login_required
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The job page: live progress while it runs, the result pictures once it succeeded."""
     job = _job_or_404(request, job_id)
     if isinstance(job, HttpResponse):
         return job
     context: dict[str, Any] = {
         "job": job,
-        "api_url": reverse("api:analysis-detail", args=[job.pk]),
-        "progress_url": reverse("analysis:job-progress", args=[job.pk]),
+        "api_url": reverse("api:analysis-detail", args=[job.public_id]),
+        "progress_url": reverse("analysis:job-progress", args=[job.public_id]),
         "progress": None if job.is_finished else analysis_job_progress(job=job),
-        "timeline_url": reverse("api:analysis-timeline", args=[job.pk]),
-        "audio_analysis_url": reverse("api:analysis-audio-analysis", args=[job.pk]),
+        "timeline_url": reverse("api:analysis-timeline", args=[job.public_id]),
+        "audio_analysis_url": reverse("api:analysis-audio-analysis", args=[job.public_id]),
         "all_features": FEATURES,
     }
     return render(request, "analysis/job_detail.html", context)
 
 
 @require_GET
-def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The job page's poll: status, percent, the stage in words and the time left if measured.
 
     Signed out it answers 401 rather than a log-in redirect the page's script could not follow.
@@ -142,7 +141,7 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
             request, status=401, code="not_authenticated", detail="Log in to follow this job."
         )
     try:
-        progress = analysis_job_progress_for_user(user=request.user, job_id=job_id)
+        progress = analysis_job_progress_for_user(user=request.user, public_id=job_id)
     except AnalysisJobNotFound:
         return problem_response(request, status=404, code="not_found", detail="No such analysis.")
     response = JsonResponse(asdict(progress))
@@ -152,9 +151,9 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     try:
-        analysis_job_cancel(user=request_user(request), job_id=job_id)
+        analysis_job_cancel(user=request_user(request), public_id=job_id)
     except AnalysisJobNotFound:
         return render(request, "errors/404.html", status=404)
     except DomainError:
@@ -162,7 +161,7 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     return redirect("analysis:job-detail", job_id=job_id)
 
 
-def _succeeded_or_error(request: HttpRequest, job_id: int) -> AnalysisJob | HttpResponse:
+def _succeeded_or_error(request: HttpRequest, job_id: UUID) -> AnalysisJob | HttpResponse:
     job = _job_or_404(request, job_id)
     if isinstance(job, AnalysisJob) and job.status != AnalysisJob.Status.SUCCEEDED:
         return redirect("analysis:job-detail", job_id=job_id)
@@ -170,7 +169,7 @@ def _succeeded_or_error(request: HttpRequest, job_id: int) -> AnalysisJob | Http
 
 
 @login_required
-def job_download_json(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_download_json(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The whole result as one JSON file: the summary with its timeline and waveform."""
     job = _succeeded_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -181,12 +180,12 @@ def job_download_json(request: HttpRequest, job_id: int) -> HttpResponse:
     response = HttpResponse(
         json.dumps(result, separators=(",", ":")), content_type="application/json"
     )
-    response["Content-Disposition"] = f'attachment; filename="analysis-{job.pk}.json"'
+    response["Content-Disposition"] = f'attachment; filename="analysis-{job.public_id}.json"'
     return response
 
 
 @login_required
-def job_download_csv(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_download_csv(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The timeline as CSV, one row per frame, or the event list when there is no timeline."""
     job = _succeeded_or_error(request, job_id)
     if isinstance(job, HttpResponse):
@@ -202,7 +201,7 @@ def job_download_csv(request: HttpRequest, job_id: int) -> HttpResponse:
         for event in job.summary.get("events", []):
             writer.writerow([event["t"], event["type"], event["strength"]])
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="analysis-{job.pk}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="analysis-{job.public_id}.csv"'
     return response
 
 

@@ -32,8 +32,8 @@ class Actor:
 
     api_key: str
     session: str
-    media_ids: list[int]
-    job_ids: list[int]
+    media_ids: list[str]
+    job_ids: list[str]
 
 
 def environment(args: argparse.Namespace, scratch: Path) -> dict[str, str]:
@@ -101,7 +101,9 @@ def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
     template_user = User.objects.create_user(email="template@bench.example", password=None)
     credits_grant(user=template_user, amount=10_000, reason="bench")
     template_media = _media(template_user, wav)
-    job = analysis_job_create(user=template_user, media_id=template_media.pk, features=None)
+    job = analysis_job_create(
+        user=template_user, media_public_id=template_media.public_id, features=None
+    )
     analysis_job_run(job_id=job.pk, worker_host="bench-seed")
     job.refresh_from_db()
     assert job.status == AnalysisJob.Status.SUCCEEDED, job.error_message
@@ -143,8 +145,8 @@ def seed(env: dict[str, str], users: int, scratch: Path) -> list[Actor]:
             Actor(
                 api_key=api_key_create(user=user).raw,
                 session=str(session.session_key),
-                media_ids=[item.pk for item in media],
-                job_ids=[item.pk for item in jobs],
+                media_ids=[str(item.public_id) for item in media],
+                job_ids=[str(item.public_id) for item in jobs],
             )
         )
     assert MediaFile.objects.count() == 2 * users + 1

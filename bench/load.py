@@ -140,7 +140,7 @@ def mix_step(actor: Actor, wav: bytes, reads_only: bool) -> Step:
                     "POST",
                     "/api/v1/analyses/",
                     {**api, "Content-Type": "application/json"},
-                    f'{{"media": {media}, "features": ["tempo"]}}'.encode(),
+                    f'{{"media": "{media}", "features": ["tempo"]}}'.encode(),
                     {200, 202},
                 ),
             ),

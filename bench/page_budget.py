@@ -234,7 +234,7 @@ def _measure(
         "Network.loadingFinished",
         lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])),
     )
-    page.goto(f"{base}/analyses/{job.pk}/")
+    page.goto(f"{base}/analyses/{job.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready")
     page.wait_for_timeout(500)
     fcp = page.evaluate(

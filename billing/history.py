@@ -6,6 +6,7 @@ capture) are three movements in the ledger; shown one by one they read as a doub
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
 from billing.models import AccountKind, Transfer, TransferKind
+from jobs.references import job_refs_public
 
 
 @dataclass(frozen=True)
@@ -51,22 +53,32 @@ def credit_history_for_user(*, user: User) -> QuerySet[Transfer]:
     )
 
 
-def job_link(job_ref: str) -> tuple[str, str]:
-    """The page and a readable name of the job `job_ref` ("<kind>:<id>"), or ("", "")."""
-    kind, _, identifier = job_ref.partition(":")
+def job_link(public_ref: str) -> tuple[str, str]:
+    """The page and a readable name of the job `public_ref` ("<kind>:<public id>"), or
+    ("", "") when no page shows it."""
+    kind, _, identifier = public_ref.partition(":")
     url_name = settings.PHONOGLYPH_JOB_PAGES.get(kind)
-    if not url_name or not identifier.isdigit():
+    if not url_name:
         return "", ""
     try:
-        url = reverse(url_name, args=[int(identifier)])
+        url = reverse(url_name, args=[identifier])
     except NoReverseMatch:
         return "", ""
-    return url, f"{kind.replace('_', ' ').capitalize()} #{identifier}"
+    return url, f"{kind.replace('_', ' ').capitalize()} #{identifier[:8]}"
 
 
-def history_line(transfer: Transfer) -> HistoryLine:
-    """Describe `transfer` (with its settlements prefetched) as the user sees it."""
-    url, label = job_link(transfer.job_ref) if transfer.job_ref else ("", "")
+def history_lines(transfers: Iterable[Transfer]) -> list[HistoryLine]:
+    """Describe each transfer (with its settlements prefetched) as the user sees it."""
+    transfers = list(transfers)
+    public_refs = job_refs_public(transfer.job_ref for transfer in transfers if transfer.job_ref)
+    return [history_line(transfer, public_refs=public_refs) for transfer in transfers]
+
+
+def history_line(transfer: Transfer, *, public_refs: dict[str, str]) -> HistoryLine:
+    """Describe `transfer` as the user sees it, its job named by `public_refs`
+    (jobs.references.job_refs_public)."""
+    job_ref = public_refs.get(transfer.job_ref, transfer.job_ref)
+    url, label = job_link(job_ref) if job_ref else ("", "")
     taken = transfer.debit_account.kind == AccountKind.USER
     if transfer.kind != TransferKind.RESERVE:
         return HistoryLine(
@@ -75,7 +87,7 @@ def history_line(transfer: Transfer) -> HistoryLine:
             amount=-transfer.amount if taken else transfer.amount,
             state="",
             feature=transfer.feature,
-            job_ref=transfer.job_ref,
+            job_ref=job_ref,
             job_url=url,
             job_label=label,
             note=transfer.memo,
@@ -96,7 +108,7 @@ def history_line(transfer: Transfer) -> HistoryLine:
         amount=-(captured if captured or released else transfer.amount),
         state=state,
         feature=transfer.feature,
-        job_ref=transfer.job_ref,
+        job_ref=job_ref,
         job_url=url,
         job_label=label,
         note=transfer.memo,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.api.authentication import request_user
 from billing.charts import usage_chart
-from billing.history import credit_history_for_user, history_line
+from billing.history import credit_history_for_user, history_lines
 from billing.selectors import credit_balance_for_user, usage_by_day_for_user
 from billing.services import credit_account_open
 
@@ -39,6 +39,6 @@ def credits_page(request: HttpRequest) -> HttpResponse:
             "chart": usage_chart(days=days, start=start, end=end),
             "features": sorted({day.feature for day in days}),
             "history": history,
-            "history_lines": [history_line(transfer) for transfer in history],
+            "history_lines": history_lines(history),
         },
     )

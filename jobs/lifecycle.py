@@ -294,6 +294,7 @@ def _announce(
         JobOutcome(
             kind=kind.name,
             job_id=job.pk,
+            public_id=job.public_id,
             owner_id=job.owner_id,
             outcome=outcome,
             finished_at=timezone.now(),

@@ -8,6 +8,7 @@ on and what it produces, and names its kind in `KIND`.
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -41,6 +42,9 @@ class Job(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(app_label)s_jobs"
     )
+    # What URLs, the API and integrators know the job by; the integer key stays internal
+    # so that ids do not reveal how many jobs exist.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(
         max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
@@ -67,6 +71,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.KIND.capitalize()} #{self.pk} ({self.status})"
+
+    @property
+    def short_id(self) -> str:
+        """The start of the public id: enough for a person to tell their jobs apart on a page."""
+        return self.public_id.hex[:8]
 
     @property
     def job_ref(self) -> str:

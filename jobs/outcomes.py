@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 
@@ -27,10 +28,13 @@ class JobOutcome:
 
     kind: str
     job_id: int
+    # What the job's owner knows it by; `job_id` is the internal key.
+    public_id: UUID
     owner_id: int
     outcome: Outcome
     finished_at: datetime
-    # Where its owner reads the job over the API (e.g. /api/v1/analyses/42/), when the kind says.
+    # Where its owner reads the job over the API (e.g. /api/v1/analyses/<public id>/), when the
+    # kind says.
     resource_path: str | None
     error_code: str | None = None
     reused: bool = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -31,6 +33,9 @@ class MediaFile(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="media_files"
     )
+    # What URLs, the API and integrators know the upload by; the integer key stays internal
+    # so that ids do not reveal how many uploads exist.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField(max_length=255, blank=True)
     storage_key = models.CharField(max_length=255, blank=True)
     size_bytes = models.BigIntegerField(default=0)
@@ -76,7 +81,7 @@ class MediaFile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or f"media {self.pk}"
+        return self.display_name or f"upload {self.public_id}"
 
     @property
     def is_ready(self) -> bool:

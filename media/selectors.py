@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+from uuid import UUID
 
 from django.db.models import Count, QuerySet, Sum
 
@@ -40,29 +41,29 @@ def media_list_for_user(*, user: User) -> QuerySet[MediaFile]:
     )
 
 
-def media_get_for_user(*, user: User, media_id: int) -> MediaFile:
-    """Return the user's media `media_id`; raise MediaNotFound (404) for anyone else's.
+def media_get_for_user(*, user: User, public_id: UUID) -> MediaFile:
+    """Return the user's media with this public id; raise MediaNotFound (404) for anyone else's.
 
     Deleted media are not found.
     """
-    media = media_list_for_user(user=user).filter(pk=media_id).first()
+    media = media_list_for_user(user=user).filter(public_id=public_id).first()
     if media is None:
         raise MediaNotFound("No such media file.")
     return media
 
 
-def media_get_ready_for_user(*, user: User, media_id: int) -> MediaFile:
+def media_get_ready_for_user(*, user: User, public_id: UUID) -> MediaFile:
     """Like media_get_for_user, but raise MediaNotAvailable (409) unless its audio is stored."""
-    media = media_get_for_user(user=user, media_id=media_id)
+    media = media_get_for_user(user=user, public_id=public_id)
     if not media.is_ready:
         raise MediaNotAvailable("This upload was refused, so there is no audio to use.")
     return media
 
 
-def media_get_preview_for_user(*, user: User, media_id: int) -> MediaFile:
+def media_get_preview_for_user(*, user: User, public_id: UUID) -> MediaFile:
     """Like media_get_ready_for_user, but raise MediaNotAvailable (409) until its browser-
     playable preview exists."""
-    media = media_get_ready_for_user(user=user, media_id=media_id)
+    media = media_get_ready_for_user(user=user, public_id=public_id)
     if not media.preview_key:
         raise MediaNotAvailable("The playable preview of this upload is not ready yet.")
     return media

@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import Collection
 from pathlib import Path
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -204,16 +205,16 @@ def _media_reject(*, user: User, upload: ReceivedUpload, rejection: UploadReject
     )
 
 
-def media_delete(*, user: User, media_id: int) -> MediaFile:
+def media_delete(*, user: User, public_id: UUID) -> MediaFile:
     """Delete the user's media: remove the stored object and its preview, mark the row deleted.
 
     Raises MediaNotFound (404) for media that is not the user's, and StorageUnavailable (503)
     when the object cannot be removed (the row then stays as it was, so a retry works).
     """
-    media_get_for_user(user=user, media_id=media_id)
+    found = media_get_for_user(user=user, public_id=public_id)
     with transaction.atomic():
         # Row lock: a concurrent delete waits here and then finds the row already deleted.
-        media = MediaFile.objects.select_for_update().get(pk=media_id)
+        media = MediaFile.objects.select_for_update().get(pk=found.pk)
         if media.status == MediaFile.Status.DELETED:
             return media
         if media.storage_key:

@@ -9,6 +9,6 @@ app_name = "media"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.library, name="library"),
     path("upload/", views.upload, name="upload"),
-    path("<int:media_id>/", views.detail, name="detail"),
-    path("<int:media_id>/delete/", views.delete, name="delete"),
+    path("<uuid:media_id>/", views.detail, name="detail"),
+    path("<uuid:media_id>/delete/", views.delete, name="delete"),
 ]

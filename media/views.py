@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,9 +32,9 @@ from media.validation import format_bytes
 LIBRARY_PAGE_SIZE = 20
 
 
-def _media_or_404(request: HttpRequest, media_id: int) -> MediaFile:
+def _media_or_404(request: HttpRequest, media_id: UUID) -> MediaFile:
     try:
-        return media_get_for_user(user=request_user(request), media_id=media_id)
+        return media_get_for_user(user=request_user(request), public_id=media_id)
     except MediaNotFound as missing:
         raise Http404(missing.detail) from missing
 
@@ -113,25 +115,25 @@ def _upload_protected(request: HttpRequest, handler: MediaUploadHandler | None) 
         if isinstance(outcome, FollowUpStarted):
             return redirect(outcome.page_url)
         messages.error(request, f"The file is kept, but nothing was started: {outcome.detail}")
-    return redirect("media:detail", media_id=media.pk)
+    return redirect("media:detail", media_id=media.public_id)
 
 
 @login_required
-def detail(request: HttpRequest, media_id: int) -> HttpResponse:
+def detail(request: HttpRequest, media_id: UUID) -> HttpResponse:
     media = _media_or_404(request, media_id)
     return render(request, "media/detail.html", {"media": media})
 
 
 @login_required
-def delete(request: HttpRequest, media_id: int) -> HttpResponse:
+def delete(request: HttpRequest, media_id: UUID) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     media = _media_or_404(request, media_id)
     if request.method != "POST":
         return render(request, "media/delete_confirm.html", {"media": media})
     try:
-        media_delete(user=request_user(request), media_id=media.pk)
+        media_delete(user=request_user(request), public_id=media.public_id)
     except DomainError as failure:
         messages.error(request, failure.detail)
-        return redirect("media:detail", media_id=media.pk)
+        return redirect("media:detail", media_id=media.public_id)
     messages.success(request, f"“{media.display_name or 'The upload'}” was deleted.")
     return redirect("media:library")

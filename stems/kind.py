@@ -116,7 +116,10 @@ STEM_SEPARATION_KIND: JobKind[StemSeparationJob, Separated] = JobKind(
     },
     claim_related=("media",),
     extra_transient_errors=(StorageUnavailable,),
-    page_path=lambda job: reverse("stems:job-detail", kwargs={"job_id": job.pk}),
+    resource_path=lambda job: reverse(
+        "api:stem-separation-detail", kwargs={"job_id": job.public_id}
+    ),
+    page_path=lambda job: reverse("stems:job-detail", kwargs={"job_id": job.public_id}),
     describe=lambda job: f"stem separation of {job.media}",
 )
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -29,9 +30,9 @@ def stem_separation_job_list_for_media(*, user: User, media_id: int) -> QuerySet
     return stem_separation_job_list_for_user(user=user).filter(media_id=media_id)
 
 
-def stem_separation_job_get_for_user(*, user: User, job_id: int) -> StemSeparationJob:
+def stem_separation_job_get_for_user(*, user: User, public_id: UUID) -> StemSeparationJob:
     """One of `user`'s separations; another user's is indistinguishable from a missing one."""
-    job = stem_separation_job_list_for_user(user=user).filter(pk=job_id).first()
+    job = stem_separation_job_list_for_user(user=user).filter(public_id=public_id).first()
     if job is None:
         raise StemJobNotFound("No such stem separation.")
     return job
@@ -77,10 +78,10 @@ def stem_separation_job_progress(*, job: StemSeparationJob) -> JobProgress:
     )
 
 
-def stem_separation_job_progress_for_user(*, user: User, job_id: int) -> JobProgress:
+def stem_separation_job_progress_for_user(*, user: User, public_id: UUID) -> JobProgress:
     """How far one of `user`'s separations is; raises StemJobNotFound for anyone else's."""
     return stem_separation_job_progress(
-        job=stem_separation_job_get_for_user(user=user, job_id=job_id)
+        job=stem_separation_job_get_for_user(user=user, public_id=public_id)
     )
 
 
@@ -94,14 +95,14 @@ def stems_available(job: StemSeparationJob) -> bool:
 
 
 def stem_get_for_user(
-    *, user: User, job_id: int, stem: str
+    *, user: User, public_id: UUID, stem: str
 ) -> tuple[StemSeparationJob, dict[str, Any]]:
     """One stem of one of `user`'s separations, as its job and its stored entry.
 
     Raises StemJobNotFound (404), StemNotFound (404) for a name that is no stem, and
     StemsNotAvailable (409) before success or once the media (and so the stems) was deleted.
     """
-    job = stem_separation_job_get_for_user(user=user, job_id=job_id)
+    job = stem_separation_job_get_for_user(user=user, public_id=public_id)
     if stem not in STEM_NAMES:
         raise StemNotFound(f"There is no stem {stem!r}.", extra={"stems": list(STEM_NAMES)})
     if not stems_available(job):
@@ -117,7 +118,7 @@ class StemAnalysis:
     """The newest finished analysis of one stem of an upload."""
 
     stem: str
-    analysis_job_id: int
+    analysis_public_id: UUID
 
 
 def stem_analyses_for_media(*, user: User, media_id: int) -> list[StemAnalysis]:
@@ -134,19 +135,20 @@ def stem_analyses_for_media(*, user: User, media_id: int) -> list[StemAnalysis]:
             asked.setdefault(entry["name"], []).extend(entry.get("analyses", []))
     if not asked:
         return []
-    succeeded = dict(
-        AnalysisJob.objects.filter(
+    succeeded = {
+        pk: (finished_at, public_id)
+        for pk, finished_at, public_id in AnalysisJob.objects.filter(
             owner=user,
             status=AnalysisJob.Status.SUCCEEDED,
             pk__in=[pk for ids in asked.values() for pk in ids],
-        ).values_list("pk", "finished_at")
-    )
+        ).values_list("pk", "finished_at", "public_id")
+    }
     found = []
     for stem in STEM_NAMES:
         done = [pk for pk in asked.get(stem, []) if pk in succeeded]
         if done:
-            newest = max(done, key=lambda pk: (succeeded[pk], pk))
-            found.append(StemAnalysis(stem=stem, analysis_job_id=newest))
+            newest = max(done, key=lambda pk: (succeeded[pk][0], pk))
+            found.append(StemAnalysis(stem=stem, analysis_public_id=succeeded[newest][1]))
     return found
 
 

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -53,13 +54,13 @@ def stem_separation_time_limits(*, audio_seconds: float) -> tuple[int, int]:
     return soft, soft + settings.ANALYSIS_HARD_TIME_LIMIT_GRACE_SECONDS
 
 
-def stem_separation_job_create(*, user: User, media_id: int) -> StemSeparationJob:
+def stem_separation_job_create(*, user: User, media_public_id: UUID) -> StemSeparationJob:
     """Create a separation of one of `user`'s media files and queue it, reserving its credits.
 
     Raises the media selectors' 404 and 409, AudioTooLong (422) and billing's
     InsufficientCredits (402), in which case no job exists.
     """
-    media = media_get_ready_for_user(user=user, media_id=media_id)
+    media = media_get_ready_for_user(user=user, public_id=media_public_id)
     audio_seconds = float(media.duration_seconds or 0.0)
     if audio_seconds > settings.STEMS_MAX_AUDIO_SECONDS:
         raise AudioTooLong(
@@ -81,12 +82,12 @@ def stem_separation_job_create(*, user: User, media_id: int) -> StemSeparationJo
     )
 
 
-def stem_separation_job_cancel(*, user: User, job_id: int) -> StemSeparationJob:
+def stem_separation_job_cancel(*, user: User, public_id: UUID) -> StemSeparationJob:
     """Cancel one of `user`'s queued or running separations and release its credits.
 
     Raises the selector's 404 and StemJobFinished (409) when the job already ended.
     """
-    job = stem_separation_job_get_for_user(user=user, job_id=job_id)
+    job = stem_separation_job_get_for_user(user=user, public_id=public_id)
     if not job_cancel(kind=STEM_SEPARATION_KIND, job=job):
         job.refresh_from_db()
         raise StemJobFinished(
@@ -96,14 +97,14 @@ def stem_separation_job_cancel(*, user: User, job_id: int) -> StemSeparationJob:
     return job
 
 
-def stem_analysis_start(*, user: User, job_id: int, stem: str) -> AnalysisJob:
+def stem_analysis_start(*, user: User, public_id: UUID, stem: str) -> AnalysisJob:
     """Analyse one stem of `user`'s: it becomes an upload of theirs, then an analysis job.
 
     The upload goes through media's own checks (size, format, quota) like any other; the
     analysis is billed like any other. Raises the selectors' 404 and 409, media's refusals
     and analysis's (InsufficientCredits, 402).
     """
-    job, entry = stem_get_for_user(user=user, job_id=job_id, stem=stem)
+    job, entry = stem_get_for_user(user=user, public_id=public_id, stem=stem)
     copy = TemporaryUploadedFile(name="upload.bin", content_type="audio/flac", size=0, charset=None)
     try:
         digest = hashlib.sha256()
@@ -125,7 +126,7 @@ def stem_analysis_start(*, user: User, job_id: int, stem: str) -> AnalysisJob:
         )
     finally:
         copy.close()
-    analysis = analysis_job_create(user=user, media_id=media.pk, features=None)
+    analysis = analysis_job_create(user=user, media_public_id=media.public_id, features=None)
     _stem_analysis_record(job_id=job.pk, stem=stem, analysis_job_id=analysis.pk)
     return analysis
 

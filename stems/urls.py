@@ -9,8 +9,8 @@ app_name = "stems"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.job_list, name="job-list"),
     path("new/", views.job_new, name="job-new"),
-    path("<int:job_id>/", views.job_detail, name="job-detail"),
-    path("<int:job_id>/progress/", views.job_progress, name="job-progress"),
-    path("<int:job_id>/cancel/", views.job_cancel, name="job-cancel"),
-    path("<int:job_id>/<str:stem>/analyse/", views.stem_analyse, name="stem-analyse"),
+    path("<uuid:job_id>/", views.job_detail, name="job-detail"),
+    path("<uuid:job_id>/progress/", views.job_progress, name="job-progress"),
+    path("<uuid:job_id>/cancel/", views.job_cancel, name="job-cancel"),
+    path("<uuid:job_id>/<str:stem>/analyse/", views.stem_analyse, name="stem-analyse"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
+from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -53,22 +54,22 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_new(request: HttpRequest) -> HttpResponse:
-    """Start a separation of one of the user's files (`?media=ID`), showing its cost first."""
-    media_id = request.POST.get("media_id") or request.GET.get("media") or ""
-    if not media_id.isdigit():
-        return _not_found(request)
+    """Start a separation of one of the user's files (`?media=<id>`), showing its cost first."""
     try:
-        media = media_get_for_user(user=request_user(request), media_id=int(media_id))
-    except DomainError:
+        media_id = UUID(request.POST.get("media_id") or request.GET.get("media") or "")
+        media = media_get_for_user(user=request_user(request), public_id=media_id)
+    except (ValueError, DomainError):
         return _not_found(request)
     error, status = "", 200
     if request.method == "POST":
         try:
-            job = stem_separation_job_create(user=request_user(request), media_id=media.pk)
+            job = stem_separation_job_create(
+                user=request_user(request), media_public_id=media.public_id
+            )
         except DomainError as refusal:
             error, status = str(refusal), refusal.status
         else:
-            return redirect("stems:job-detail", job_id=job.pk)
+            return redirect("stems:job-detail", job_id=job.public_id)
     context = {
         "media": media,
         "cost": price_for(CREDITS_FEATURE, float(media.duration_seconds or 0.0)),
@@ -78,28 +79,28 @@ def job_new(request: HttpRequest) -> HttpResponse:
     return render(request, "stems/job_new.html", context, status=status)
 
 
-def _job(request: HttpRequest, job_id: int) -> StemSeparationJob | None:
+def _job(request: HttpRequest, job_id: UUID) -> StemSeparationJob | None:
     try:
-        return stem_separation_job_get_for_user(user=request_user(request), job_id=job_id)
+        return stem_separation_job_get_for_user(user=request_user(request), public_id=job_id)
     except StemJobNotFound:
         return None
 
 
 @login_required
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """Live progress while it runs; the stem player (solo, mute, in sync) once it succeeded."""
     job = _job(request, job_id)
     if job is None:
         return _not_found(request)
     stems = [
-        {**entry, "url": reverse("api:stem-download", args=[job.pk, entry["name"]])}
+        {**entry, "url": reverse("api:stem-download", args=[job.public_id, entry["name"]])}
         for entry in (job.stem_list if stems_available(job) else [])
     ]
     context = {
         "job": job,
         "stems": stems,
-        "api_url": reverse("api:stem-separation-detail", args=[job.pk]),
-        "progress_url": reverse("stems:job-progress", args=[job.pk]),
+        "api_url": reverse("api:stem-separation-detail", args=[job.public_id]),
+        "progress_url": reverse("stems:job-progress", args=[job.public_id]),
         "progress": None if job.is_finished else stem_separation_job_progress(job=job),
         "credit": MODEL_CREDIT,
     }
@@ -107,7 +108,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_GET
-def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """The job page's poll: status, percent, the stage in words and the time left if measured.
 
     Signed out it answers 401 rather than a log-in redirect the page's script could not follow.
@@ -117,7 +118,7 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
             request, status=401, code="not_authenticated", detail="Log in to follow this job."
         )
     try:
-        progress = stem_separation_job_progress_for_user(user=request.user, job_id=job_id)
+        progress = stem_separation_job_progress_for_user(user=request.user, public_id=job_id)
     except StemJobNotFound:
         return problem_response(
             request, status=404, code="not_found", detail="No such stem separation."
@@ -129,9 +130,9 @@ def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_cancel(request: HttpRequest, job_id: UUID) -> HttpResponse:
     try:
-        stem_separation_job_cancel(user=request_user(request), job_id=job_id)
+        stem_separation_job_cancel(user=request_user(request), public_id=job_id)
     except StemJobNotFound:
         return _not_found(request)
     except DomainError:
@@ -141,10 +142,10 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def stem_analyse(request: HttpRequest, job_id: int, stem: str) -> HttpResponse:
+def stem_analyse(request: HttpRequest, job_id: UUID, stem: str) -> HttpResponse:
     """Analyse one stem and follow that analysis on its own page."""
     try:
-        analysis = stem_analysis_start(user=request_user(request), job_id=job_id, stem=stem)
+        analysis = stem_analysis_start(user=request_user(request), public_id=job_id, stem=stem)
     except StemJobNotFound:
         return _not_found(request)
     except DomainError as refusal:
@@ -156,4 +157,4 @@ def stem_analyse(request: HttpRequest, job_id: int, stem: str) -> HttpResponse:
             "credit": MODEL_CREDIT,
         }
         return render(request, "stems/job_detail.html", context, status=refusal.status)
-    return redirect("analysis:job-detail", job_id=analysis.pk)
+    return redirect("analysis:job-detail", job_id=analysis.public_id)

@@ -57,8 +57,8 @@ def test_the_dashboard_lists_recent_uploads_and_analyses(client: Client, user: U
 
     page = client.get("/dashboard/").content.decode()
 
-    assert f'href="/media/{media.pk}/"' in page
-    assert f'href="/analyses/{job.pk}/"' in page
+    assert f'href="/media/{media.public_id}/"' in page
+    assert f'href="/analyses/{job.public_id}/"' in page
 
 
 def test_a_file_and_its_analyses_link_to_each_other(client: Client, user: User) -> None:
@@ -66,23 +66,23 @@ def test_a_file_and_its_analyses_link_to_each_other(client: Client, user: User) 
     job = AnalysisJobFactory.create(media=media)
     client.force_login(user)
 
-    file_page = client.get(f"/media/{media.pk}/").content.decode()
-    job_page = client.get(f"/analyses/{job.pk}/").content.decode()
+    file_page = client.get(f"/media/{media.public_id}/").content.decode()
+    job_page = client.get(f"/analyses/{job.public_id}/").content.decode()
     jobs_page = client.get("/analyses/").content.decode()
 
-    assert f'href="/analyses/{job.pk}/"' in file_page
-    assert f'href="/media/{media.pk}/"' in job_page
-    assert f'href="/media/{media.pk}/"' in jobs_page
+    assert f'href="/analyses/{job.public_id}/"' in file_page
+    assert f'href="/media/{media.public_id}/"' in job_page
+    assert f'href="/media/{media.public_id}/"' in jobs_page
 
 
 def test_a_file_not_yet_analysed_offers_to_analyse_it(client: Client, user: User) -> None:
     media = MediaFileFactory.create(owner=user)
     client.force_login(user)
 
-    page = client.get(f"/media/{media.pk}/").content.decode()
+    page = client.get(f"/media/{media.public_id}/").content.decode()
 
     assert "Not analysed yet." in page
-    assert f'href="/analyses/new/?media={media.pk}"' in page
+    assert f'href="/analyses/new/?media={media.public_id}"' in page
 
 
 def test_the_theme_toggle_is_kept_on_the_account(client: Client, user: User) -> None:
@@ -105,23 +105,23 @@ def test_the_theme_toggle_is_kept_in_a_cookie_when_signed_out(client: Client) ->
 def test_a_file_and_its_stem_separations_link_to_each_other(client: Client, user: User) -> None:
     give_credits(user, 10)
     media = StemMediaFactory.create(owner=user)
-    job = stem_separation_job_create(user=user, media_id=media.pk)
+    job = stem_separation_job_create(user=user, media_public_id=media.public_id)
     client.force_login(user)
 
-    file_page = client.get(f"/media/{media.pk}/").content.decode()
-    job_page = client.get(f"/stems/{job.pk}/").content.decode()
+    file_page = client.get(f"/media/{media.public_id}/").content.decode()
+    job_page = client.get(f"/stems/{job.public_id}/").content.decode()
     dashboard = client.get("/dashboard/").content.decode()
 
-    assert f'href="/stems/{job.pk}/"' in file_page
-    assert f'href="/media/{media.pk}/"' in job_page
-    assert f'href="/stems/{job.pk}/"' in dashboard
+    assert f'href="/stems/{job.public_id}/"' in file_page
+    assert f'href="/media/{media.public_id}/"' in job_page
+    assert f'href="/stems/{job.public_id}/"' in dashboard
 
 
 def test_a_file_not_yet_separated_offers_to_separate_it(client: Client, user: User) -> None:
     media = MediaFileFactory.create(owner=user)
     client.force_login(user)
 
-    page = client.get(f"/media/{media.pk}/").content.decode()
+    page = client.get(f"/media/{media.public_id}/").content.decode()
 
     assert "Not separated yet." in page
-    assert f'href="/stems/new/?media={media.pk}"' in page
+    assert f'href="/stems/new/?media={media.public_id}"' in page

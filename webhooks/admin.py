@@ -11,6 +11,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
     list_filter = ("disabled_at",)
     search_fields = ("url", "owner__email")
     exclude = ("secret", "previous_secret")
+    readonly_fields = ("public_id",)
     raw_id_fields = ("owner",)
 
 
@@ -26,5 +27,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
     list_display = ("message_id", "endpoint", "event_type", "status", "attempts", "created_at")
     list_filter = ("status", "event_type")
     search_fields = ("message_id",)
+    readonly_fields = ("public_id",)
     raw_id_fields = ("endpoint",)
     inlines = (WebhookAttemptInline,)

@@ -7,6 +7,8 @@ an attempt row: the delivery log shown to the owner.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -16,6 +18,9 @@ class WebhookEndpoint(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
+    # What URLs, the API and integrators know the endpoint by; the integer key stays internal
+    # so that ids do not reveal how many endpoints exist.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list)
@@ -51,6 +56,9 @@ class WebhookDelivery(models.Model):
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )
+    # What URLs, the API and integrators know the delivery by; the integer key stays internal
+    # so that ids do not reveal how many deliveries exist.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     message_id = models.CharField(max_length=40, unique=True)
     event_type = models.CharField(max_length=64)
     # The exact bytes signed and sent, identical on every attempt.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -13,9 +15,9 @@ def webhook_endpoint_list_for_user(*, user: User) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(owner=user)
 
 
-def webhook_endpoint_get_for_user(*, user: User, endpoint_id: int) -> WebhookEndpoint:
-    """The caller's endpoint `endpoint_id`; raises Http404 for anyone else's or none."""
-    endpoint = WebhookEndpoint.objects.filter(owner=user, pk=endpoint_id).first()
+def webhook_endpoint_get_for_user(*, user: User, public_id: UUID) -> WebhookEndpoint:
+    """The caller's endpoint with this public id; raises Http404 for anyone else's or none."""
+    endpoint = WebhookEndpoint.objects.filter(owner=user, public_id=public_id).first()
     if endpoint is None:
         raise Http404("No such webhook endpoint.")
     return endpoint
@@ -29,12 +31,13 @@ def webhook_delivery_list_for_endpoint(*, endpoint: WebhookEndpoint) -> QuerySet
 
 
 def webhook_delivery_get_for_user(
-    *, user: User, endpoint_id: int, delivery_id: int
+    *, user: User, endpoint_public_id: UUID, public_id: UUID
 ) -> WebhookDelivery:
-    """The caller's message `delivery_id` of endpoint `endpoint_id`; raises Http404 otherwise."""
+    """The caller's message with this public id, of the endpoint with `endpoint_public_id`;
+    raises Http404 otherwise."""
     delivery = (
         WebhookDelivery.objects.filter(
-            pk=delivery_id, endpoint_id=endpoint_id, endpoint__owner=user
+            public_id=public_id, endpoint__public_id=endpoint_public_id, endpoint__owner=user
         )
         .prefetch_related(
             Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))

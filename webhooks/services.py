@@ -114,7 +114,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpo
 
 def webhook_endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Queue a `webhook.test` message to `endpoint`, whatever it subscribed to."""
-    data = {"endpoint_id": endpoint.pk, "message": "A test event from Phonoglyph."}
+    data = {"endpoint_id": str(endpoint.public_id), "message": "A test event from Phonoglyph."}
     return _delivery_create(endpoint=endpoint, event_type=TEST_EVENT, data=data)
 
 
@@ -150,7 +150,11 @@ def webhook_event_from_job(outcome: JobOutcome) -> None:
     """The job layer's outcome listener: `<kind>.succeeded` / `<kind>.failed` to the owner."""
     if outcome.outcome not in JOB_OUTCOMES:
         return
-    data: dict[str, Any] = {"object": outcome.kind, "id": outcome.job_id, "status": outcome.outcome}
+    data: dict[str, Any] = {
+        "object": outcome.kind,
+        "id": str(outcome.public_id),
+        "status": outcome.outcome,
+    }
     if outcome.resource_path is not None:
         data["url"] = absolute_url(outcome.resource_path)
     if outcome.error_code:

@@ -8,14 +8,14 @@ app_name = "webhooks"
 
 urlpatterns = [
     path("", views.endpoint_list, name="endpoint-list"),
-    path("<int:endpoint_id>/", views.endpoint_detail, name="endpoint-detail"),
+    path("<uuid:endpoint_id>/", views.endpoint_detail, name="endpoint-detail"),
     path(
-        "<int:endpoint_id>/<str:action>/",
+        "<uuid:endpoint_id>/<str:action>/",
         views.endpoint_action,
         name="endpoint-action",
     ),
     path(
-        "<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
+        "<uuid:endpoint_id>/deliveries/<uuid:delivery_id>/redeliver/",
         views.delivery_redeliver,
         name="delivery-redeliver",
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -61,8 +63,8 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    endpoint = webhook_endpoint_get_for_user(user=request_user(request), endpoint_id=endpoint_id)
+def endpoint_detail(request: HttpRequest, endpoint_id: UUID) -> HttpResponse:
+    endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
     deliveries = webhook_delivery_list_for_endpoint(endpoint=endpoint)[:50]
     return render(
         request, "webhooks/endpoint_detail.html", {"endpoint": endpoint, "deliveries": deliveries}
@@ -71,8 +73,8 @@ def endpoint_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def endpoint_action(request: HttpRequest, endpoint_id: int, action: str) -> HttpResponse:
-    endpoint = webhook_endpoint_get_for_user(user=request_user(request), endpoint_id=endpoint_id)
+def endpoint_action(request: HttpRequest, endpoint_id: UUID, action: str) -> HttpResponse:
+    endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
     if action == "rotate":
         endpoint = webhook_endpoint_rotate_secret(endpoint=endpoint)
         return render(
@@ -98,9 +100,9 @@ def endpoint_action(request: HttpRequest, endpoint_id: int, action: str) -> Http
 
 @login_required
 @require_POST
-def delivery_redeliver(request: HttpRequest, endpoint_id: int, delivery_id: int) -> HttpResponse:
+def delivery_redeliver(request: HttpRequest, endpoint_id: UUID, delivery_id: UUID) -> HttpResponse:
     delivery = webhook_delivery_get_for_user(
-        user=request_user(request), endpoint_id=endpoint_id, delivery_id=delivery_id
+        user=request_user(request), endpoint_public_id=endpoint_id, public_id=delivery_id
     )
     webhook_delivery_redeliver(delivery=delivery)
     messages.success(request, f"Message {delivery.message_id} will be sent again.")

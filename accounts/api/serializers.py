@@ -13,6 +13,8 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
 
 class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
     class Meta:
         model = ApiKey
         fields: tuple[str, ...] = (

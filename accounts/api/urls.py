@@ -8,5 +8,5 @@ urlpatterns = [
     path("me/", views.MeApi.as_view(), name="me"),
     path("auth/login/", views.LoginApi.as_view(), name="auth-login"),
     path("api-keys/", views.ApiKeyListCreateApi.as_view(), name="api-key-list"),
-    path("api-keys/<int:api_key_id>/", views.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
+    path("api-keys/<uuid:api_key_id>/", views.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
 ]

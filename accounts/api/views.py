@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login
@@ -173,9 +174,9 @@ class ApiKeyRevokeApi(APIView):
     """Revoke one of the caller's API keys and the keys minted from it."""
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, api_key_id: int) -> Response:
+    def delete(self, request: Request, api_key_id: UUID) -> Response:
         revoked = api_key_revoke(
-            user=request_user(request), api_key_id=api_key_id, revoked_by=request_api_key(request)
+            user=request_user(request), public_id=api_key_id, revoked_by=request_api_key(request)
         )
         if not revoked:
             raise ApiKeyNotFound("No such active API key.")

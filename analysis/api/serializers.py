@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from analysis.models import AnalysisJob
+from core.api.fields import PublicIdField
 from core.api.serializers import FieldsBuiltOnceMixin
 from engine.features import FEATURES
 
@@ -23,7 +24,7 @@ class FeatureListField(serializers.ListField):
 
 
 class AnalysisCreateSerializer(serializers.Serializer[Any]):
-    media = serializers.IntegerField(min_value=1)
+    media = PublicIdField(help_text="The `id` of one of your uploads.")
     # Names are checked by the service so an unknown one gets the list of allowed features.
     features = FeatureListField(
         child=serializers.CharField(max_length=32),
@@ -40,7 +41,8 @@ class AnalysisErrorSerializer(serializers.Serializer[Any]):
 
 
 class AnalysisJobSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[AnalysisJob]):
-    media = serializers.IntegerField(source="media_id", read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    media = serializers.UUIDField(source="media.public_id", read_only=True)
     error = serializers.SerializerMethodField()
     reused = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -79,9 +81,9 @@ class AnalysisJobSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[An
 
     def get_links(self, job: AnalysisJob) -> dict[str, str]:
         return {
-            "self": reverse("api:analysis-detail", args=[job.pk]),
-            "timeline": reverse("api:analysis-timeline", args=[job.pk]),
-            "audio_analysis": reverse("api:analysis-audio-analysis", args=[job.pk]),
-            "cancel": reverse("api:analysis-cancel", args=[job.pk]),
-            "page": reverse("analysis:job-detail", args=[job.pk]),
+            "self": reverse("api:analysis-detail", args=[job.public_id]),
+            "timeline": reverse("api:analysis-timeline", args=[job.public_id]),
+            "audio_analysis": reverse("api:analysis-audio-analysis", args=[job.public_id]),
+            "cancel": reverse("api:analysis-cancel", args=[job.public_id]),
+            "page": reverse("analysis:job-detail", args=[job.public_id]),
         }

@@ -6,6 +6,7 @@ import gzip
 import json
 import math
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -24,8 +25,8 @@ from analysis.models import AnalysisJob
 from analysis.selectors import (
     analysis_arrays_gzip_for_user,
     analysis_audio_analysis_gzip_for_user,
-    analysis_job_api_list_for_user,
     analysis_job_get_for_user,
+    analysis_job_list_for_user,
 )
 from analysis.services import analysis_job_cancel, analysis_job_create
 from analysis.timeline import ENCODINGS, analysis_timeline_window
@@ -40,7 +41,7 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
     rate_limit_costs = {"POST": 10}
 
     def get_queryset(self) -> Any:
-        return analysis_job_api_list_for_user(user=request_user(self.request))
+        return analysis_job_list_for_user(user=request_user(self.request))
 
     @extend_schema(request=AnalysisCreateSerializer, responses={202: AnalysisJobSerializer})
     @idempotent
@@ -49,7 +50,7 @@ class AnalysisListCreateApi(generics.ListAPIView[AnalysisJob]):
         serializer.is_valid(raise_exception=True)
         job = analysis_job_create(
             user=request_user(request),
-            media_id=serializer.validated_data["media"],
+            media_public_id=serializer.validated_data["media"],
             features=serializer.validated_data.get("features"),
         )
         return Response(AnalysisJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -59,12 +60,12 @@ class AnalysisDetailApi(APIView):
     """One analysis: status, progress by stage, and the summary result once succeeded."""
 
     @extend_schema(responses=AnalysisJobSerializer)
-    def get(self, request: Request, job_id: int) -> Response:
+    def get(self, request: Request, job_id: UUID) -> Response:
         user = request_user(request)
-        cached = detail_cached_get(owner_id=user.pk, job_id=job_id)
+        cached = detail_cached_get(owner_id=user.pk, public_id=job_id)
         if cached is not None:
             return Response(cached)
-        job = analysis_job_get_for_user(user=user, job_id=job_id)
+        job = analysis_job_get_for_user(user=user, public_id=job_id)
         data = dict(AnalysisJobSerializer(job).data)
         detail_cache_set(job, data)
         return Response(data)
@@ -74,8 +75,8 @@ class AnalysisCancelApi(APIView):
     """Cancel a queued or running analysis; its reserved credits are released."""
 
     @extend_schema(request=None, responses=AnalysisJobSerializer)
-    def post(self, request: Request, job_id: int) -> Response:
-        job = analysis_job_cancel(user=request_user(request), job_id=job_id)
+    def post(self, request: Request, job_id: UUID) -> Response:
+        job = analysis_job_cancel(user=request_user(request), public_id=job_id)
         return Response(AnalysisJobSerializer(job).data)
 
 
@@ -122,13 +123,13 @@ class AnalysisTimelineApi(APIView):
         ],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="timeline, waveform")},
     )
-    def get(self, request: Request, job_id: int) -> HttpResponse:
+    def get(self, request: Request, job_id: UUID) -> HttpResponse:
         user = request_user(request)
         if not any(name in request.query_params for name in WINDOW_PARAMETERS):
             return _gzip_if_accepted(
-                request, analysis_arrays_gzip_for_user(user=user, job_id=job_id)
+                request, analysis_arrays_gzip_for_user(user=user, public_id=job_id)
             )
-        job = analysis_job_get_for_user(user=user, job_id=job_id)
+        job = analysis_job_get_for_user(user=user, public_id=job_id)
         encoding = request.query_params.get("encoding") or "json"
         if encoding not in ENCODINGS:
             raise ValidationError({"encoding": f"Use one of: {', '.join(ENCODINGS)}."})
@@ -154,8 +155,8 @@ class AnalysisAudioAnalysisApi(APIView):
     """
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.OBJECT)})
-    def get(self, request: Request, job_id: int) -> HttpResponse:
+    def get(self, request: Request, job_id: UUID) -> HttpResponse:
         user = request_user(request)
         return _gzip_if_accepted(
-            request, analysis_audio_analysis_gzip_for_user(user=user, job_id=job_id)
+            request, analysis_audio_analysis_gzip_for_user(user=user, public_id=job_id)
         )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from billing.models import AccountKind, Feature, Transfer
+from jobs.references import job_refs_public
 
 MAX_USAGE_RANGE_DAYS = 366
 DEFAULT_USAGE_RANGE_DAYS = 30
@@ -21,6 +22,9 @@ class CreditBalanceSerializer(serializers.Serializer[dict[str, int]]):
 class TransferSerializer(serializers.ModelSerializer[Transfer]):
     direction = serializers.SerializerMethodField(
         help_text="`credit` adds to your account, `debit` takes from it."
+    )
+    job_ref = serializers.SerializerMethodField(
+        help_text="The job it was for, as `<kind>:<id>` (e.g. `analysis:<the analysis id>`)."
     )
 
     class Meta:
@@ -38,6 +42,14 @@ class TransferSerializer(serializers.ModelSerializer[Transfer]):
             "created_at",
         )
         read_only_fields = fields
+
+    def get_job_ref(self, transfer: Transfer) -> str:
+        if not transfer.job_ref:
+            return ""
+        public_refs: dict[str, str] = self.context.get("public_refs") or job_refs_public(
+            [transfer.job_ref]
+        )
+        return public_refs.get(transfer.job_ref, transfer.job_ref)
 
     def get_direction(self, transfer: Transfer) -> str:
         return "debit" if transfer.debit_account.kind == AccountKind.USER else "credit"

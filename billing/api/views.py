@@ -24,6 +24,7 @@ from billing.selectors import (
     usage_by_day_for_user,
 )
 from billing.services import credit_account_open
+from jobs.references import job_refs_public
 
 
 class CreditBalanceApi(APIView):
@@ -42,11 +43,22 @@ class TransferListApi(generics.ListAPIView[Transfer]):
     """The caller's credit history, newest first (paginated)."""
 
     serializer_class = TransferSerializer
+    # The public form of the job references on the page being served (paginate_queryset).
+    public_refs: dict[str, str]
 
     def get_queryset(self) -> Any:
         user = request_user(self.request)
         credit_account_open(user=user)
         return transfer_list_for_user(user=user)
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        # One lookup per page for the public ids of the jobs its lines were for.
+        self.public_refs = job_refs_public(t.job_ref for t in page or [] if t.job_ref)
+        return page
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "public_refs": getattr(self, "public_refs", {})}
 
 
 class UsageApi(APIView):

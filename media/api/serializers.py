@@ -8,6 +8,7 @@ from media.models import MediaFile
 
 
 class MediaFileSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[MediaFile]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     download_url = serializers.SerializerMethodField()
     preview_url = serializers.SerializerMethodField(
         help_text="The browser-playable preview (Opus in WebM) once `preview_status` is ready."
@@ -41,12 +42,12 @@ class MediaFileSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer[Medi
     def get_download_url(self, media: MediaFile) -> str | None:
         if not media.is_ready:
             return None
-        return reverse("api:media-download", kwargs={"media_id": media.pk})
+        return reverse("api:media-download", kwargs={"media_id": media.public_id})
 
     def get_preview_url(self, media: MediaFile) -> str | None:
         if not media.is_ready or not media.preview_key:
             return None
-        return reverse("api:media-preview", kwargs={"media_id": media.pk})
+        return reverse("api:media-preview", kwargs={"media_id": media.public_id})
 
 
 class MediaUploadSerializer(serializers.Serializer[None]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase
@@ -149,13 +150,13 @@ class MediaDetailApi(APIView):
     """Read or delete one of the caller's media files."""
 
     @extend_schema(responses={200: MediaFileSerializer, 404: PROBLEM})
-    def get(self, request: Request, media_id: int) -> Response:
-        media = media_get_for_user(user=request_user(request), media_id=media_id)
+    def get(self, request: Request, media_id: UUID) -> Response:
+        media = media_get_for_user(user=request_user(request), public_id=media_id)
         return Response(MediaFileSerializer(media).data)
 
     @extend_schema(responses={204: None, 404: PROBLEM, 503: PROBLEM})
-    def delete(self, request: Request, media_id: int) -> Response:
-        media_delete(user=request_user(request), media_id=media_id)
+    def delete(self, request: Request, media_id: UUID) -> Response:
+        media_delete(user=request_user(request), public_id=media_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -170,8 +171,8 @@ class MediaDownloadApi(APIView):
             409: PROBLEM,
         }
     )
-    def get(self, request: Request, media_id: int) -> HttpResponseBase:
-        media = media_get_ready_for_user(user=request_user(request), media_id=media_id)
+    def get(self, request: Request, media_id: UUID) -> HttpResponseBase:
+        media = media_get_ready_for_user(user=request_user(request), public_id=media_id)
         return storage_download_response(
             key=media.storage_key, filename=media.display_name, content_type=media.content_type
         )
@@ -191,8 +192,8 @@ class MediaStreamApi(APIView):
     """The uploaded audio inline, for an `<audio>` element: `Range` requests get 206."""
 
     @extend_schema(responses=STREAM_RESPONSES)
-    def get(self, request: Request, media_id: int) -> HttpResponseBase:
-        media = media_get_ready_for_user(user=request_user(request), media_id=media_id)
+    def get(self, request: Request, media_id: UUID) -> HttpResponseBase:
+        media = media_get_ready_for_user(user=request_user(request), public_id=media_id)
         return storage_stream_response(
             key=media.storage_key,
             content_type=media.content_type,
@@ -205,8 +206,8 @@ class MediaPreviewApi(APIView):
     409 until the worker has made it."""
 
     @extend_schema(responses=STREAM_RESPONSES)
-    def get(self, request: Request, media_id: int) -> HttpResponseBase:
-        media = media_get_preview_for_user(user=request_user(request), media_id=media_id)
+    def get(self, request: Request, media_id: UUID) -> HttpResponseBase:
+        media = media_get_preview_for_user(user=request_user(request), public_id=media_id)
         return storage_stream_response(
             key=media.preview_key,
             content_type=media.preview_content_type,

@@ -74,7 +74,7 @@
       submit.disabled = false;
       if (xhr.status === 201) {
         var media = JSON.parse(xhr.responseText);
-        var detailUrl = form.dataset.detailUrl.replace(/\/0\/$/, "/" + media.id + "/");
+        var detailUrl = form.dataset.detailUrl.replace(/\/0{8}-0{4}-0{4}-0{4}-0{12}\/$/, "/" + media.id + "/");
         var followUps = media.follow_ups || {};
         var refusals = [];
         var names = Object.keys(followUps);

@@ -6,12 +6,13 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import PublicIdField
 from stems.models import StemSeparationJob
 from stems.selectors import stems_available
 
 
 class StemSeparationCreateSerializer(serializers.Serializer[Any]):
-    media = serializers.IntegerField(min_value=1)
+    media = PublicIdField(help_text="The `id` of one of your uploads.")
 
 
 class StemSerializer(serializers.Serializer[Any]):
@@ -27,7 +28,8 @@ class StemSerializer(serializers.Serializer[Any]):
 
 
 class StemSeparationJobSerializer(serializers.ModelSerializer[StemSeparationJob]):
-    media = serializers.IntegerField(source="media_id", read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    media = serializers.UUIDField(source="media.public_id", read_only=True)
     error = serializers.SerializerMethodField()
     stems = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -73,15 +75,15 @@ class StemSeparationJobSerializer(serializers.ModelSerializer[StemSeparationJob]
                 "method": entry["method"],
                 "size_bytes": entry["size_bytes"],
                 "peak": entry["peak"],
-                "download": reverse("api:stem-download", args=[job.pk, entry["name"]]),
-                "analyse": reverse("api:stem-analyse", args=[job.pk, entry["name"]]),
+                "download": reverse("api:stem-download", args=[job.public_id, entry["name"]]),
+                "analyse": reverse("api:stem-analyse", args=[job.public_id, entry["name"]]),
             }
             for entry in job.stem_list
         ]
 
     def get_links(self, job: StemSeparationJob) -> dict[str, str]:
         return {
-            "self": reverse("api:stem-separation-detail", args=[job.pk]),
-            "cancel": reverse("api:stem-separation-cancel", args=[job.pk]),
-            "page": reverse("stems:job-detail", args=[job.pk]),
+            "self": reverse("api:stem-separation-detail", args=[job.public_id]),
+            "cancel": reverse("api:stem-separation-cancel", args=[job.public_id]),
+            "page": reverse("stems:job-detail", args=[job.public_id]),
         }

@@ -7,22 +7,22 @@ from stems.api import views
 urlpatterns = [
     path("stems/", views.StemSeparationListCreateApi.as_view(), name="stem-separation-list"),
     path(
-        "stems/<int:job_id>/",
+        "stems/<uuid:job_id>/",
         views.StemSeparationDetailApi.as_view(),
         name="stem-separation-detail",
     ),
     path(
-        "stems/<int:job_id>/cancel/",
+        "stems/<uuid:job_id>/cancel/",
         views.StemSeparationCancelApi.as_view(),
         name="stem-separation-cancel",
     ),
     path(
-        "stems/<int:job_id>/<str:stem>.flac",
+        "stems/<uuid:job_id>/<str:stem>.flac",
         views.StemDownloadApi.as_view(),
         name="stem-download",
     ),
     path(
-        "stems/<int:job_id>/<str:stem>/analyse/",
+        "stems/<uuid:job_id>/<str:stem>/analyse/",
         views.StemAnalyseApi.as_view(),
         name="stem-analyse",
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -47,7 +48,7 @@ class StemSeparationListCreateApi(generics.ListAPIView[StemSeparationJob]):
         serializer = StemSeparationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = stem_separation_job_create(
-            user=request_user(request), media_id=serializer.validated_data["media"]
+            user=request_user(request), media_public_id=serializer.validated_data["media"]
         )
         return Response(StemSeparationJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -56,8 +57,8 @@ class StemSeparationDetailApi(APIView):
     """One separation: status, progress, and its stems with download links once succeeded."""
 
     @extend_schema(responses=StemSeparationJobSerializer)
-    def get(self, request: Request, job_id: int) -> Response:
-        job = stem_separation_job_get_for_user(user=request_user(request), job_id=job_id)
+    def get(self, request: Request, job_id: UUID) -> Response:
+        job = stem_separation_job_get_for_user(user=request_user(request), public_id=job_id)
         return Response(StemSeparationJobSerializer(job).data)
 
 
@@ -65,8 +66,8 @@ class StemSeparationCancelApi(APIView):
     """Cancel a queued or running separation; its reserved credits are released."""
 
     @extend_schema(request=None, responses=StemSeparationJobSerializer)
-    def post(self, request: Request, job_id: int) -> Response:
-        job = stem_separation_job_cancel(user=request_user(request), job_id=job_id)
+    def post(self, request: Request, job_id: UUID) -> Response:
+        job = stem_separation_job_cancel(user=request_user(request), public_id=job_id)
         return Response(StemSeparationJobSerializer(job).data)
 
 
@@ -75,8 +76,8 @@ class StemDownloadApi(APIView):
     S3."""
 
     @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="FLAC")})
-    def get(self, request: Request, job_id: int, stem: str) -> HttpResponseBase:
-        job, entry = stem_get_for_user(user=request_user(request), job_id=job_id, stem=stem)
+    def get(self, request: Request, job_id: UUID, stem: str) -> HttpResponseBase:
+        job, entry = stem_get_for_user(user=request_user(request), public_id=job_id, stem=stem)
         base = job.media.display_name.rsplit(".", 1)[0]
         return ranged_download_response(
             key=entry["key"],
@@ -91,6 +92,6 @@ class StemAnalyseApi(APIView):
 
     @extend_schema(request=None, responses={202: AnalysisJobSerializer})
     @idempotent
-    def post(self, request: Request, job_id: int, stem: str) -> Response:
-        job = stem_analysis_start(user=request_user(request), job_id=job_id, stem=stem)
+    def post(self, request: Request, job_id: UUID, stem: str) -> Response:
+        job = stem_analysis_start(user=request_user(request), public_id=job_id, stem=stem)
         return Response(AnalysisJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

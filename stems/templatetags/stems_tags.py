@@ -35,9 +35,9 @@ def visualizer_stem_sources(context: dict[str, Any], media: Any) -> dict[str, An
         "sources": [
             {
                 "stem": found.stem,
-                "analysis_job_id": found.analysis_job_id,
-                "api_url": reverse("api:analysis-detail", args=[found.analysis_job_id]),
-                "timeline_url": reverse("api:analysis-timeline", args=[found.analysis_job_id]),
+                "analysis_id": found.analysis_public_id,
+                "api_url": reverse("api:analysis-detail", args=[found.analysis_public_id]),
+                "timeline_url": reverse("api:analysis-timeline", args=[found.analysis_public_id]),
             }
             for found in analyses
         ]

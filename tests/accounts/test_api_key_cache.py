@@ -66,7 +66,7 @@ def test_a_key_revoked_on_the_account_page_is_refused_at_once(user, shared_cache
     client = _api(raw)
     assert client.get("/api/v1/media/").status_code == 200
     key = ApiKey.objects.get(user=user)
-    page.post(reverse("accounts:api-key-revoke", args=[key.pk]))
+    page.post(reverse("accounts:api-key-revoke", args=[key.public_id]))
     response = client.get("/api/v1/media/")
     assert response.status_code == 401
     assert response.json()["code"] == "authentication_failed"
@@ -78,7 +78,7 @@ def test_revoking_a_key_refuses_the_keys_it_minted_at_once(user, shared_cache):
     minted = _api(parent.raw).post("/api/v1/api-keys/", {"name": "ci"}, format="json")
     child = _api(minted.json()["key"])
     assert child.get("/api/v1/media/").status_code == 200
-    page.post(reverse("accounts:api-key-revoke", args=[parent.api_key.pk]))
+    page.post(reverse("accounts:api-key-revoke", args=[parent.api_key.public_id]))
     assert child.get("/api/v1/media/").status_code == 401
 
 

@@ -41,7 +41,7 @@ def test_a_key_without_the_scope_cannot_mint_keys(user: User) -> None:
 def test_a_key_without_the_scope_cannot_revoke_the_users_other_keys(user: User) -> None:
     plain = api_key_create(user=user).raw
     other = api_key_create(user=user)
-    response = _client(plain).delete(f"/api/v1/api-keys/{other.api_key.pk}/")
+    response = _client(plain).delete(f"/api/v1/api-keys/{other.api_key.public_id}/")
     assert response.status_code == 403
     assert response.json()["code"] == "api_key_scope_missing"
     assert _works(other.raw)
@@ -49,7 +49,9 @@ def test_a_key_without_the_scope_cannot_revoke_the_users_other_keys(user: User) 
 
 def test_a_key_may_revoke_itself(user: User) -> None:
     plain = api_key_create(user=user)
-    assert _client(plain.raw).delete(f"/api/v1/api-keys/{plain.api_key.pk}/").status_code == 204
+    assert (
+        _client(plain.raw).delete(f"/api/v1/api-keys/{plain.api_key.public_id}/").status_code == 204
+    )
     assert not _works(plain.raw)
 
 
@@ -68,7 +70,7 @@ def test_keys_minted_by_a_key_are_revoked_with_it(user: User) -> None:
 
     session = Client()
     session.force_login(user)
-    session.post(reverse("accounts:api-key-revoke", args=[parent.api_key.pk]))
+    session.post(reverse("accounts:api-key-revoke", args=[parent.api_key.public_id]))
 
     assert not _works(parent.raw)
     assert not _works(child.json()["key"])
@@ -88,7 +90,7 @@ def test_a_minted_key_cannot_get_scopes_its_parent_lacks(user: User) -> None:
 def test_a_scoped_key_revokes_only_keys_it_minted(user: User) -> None:
     manager = api_key_create(user=user, scopes=[ApiKey.Scope.API_KEYS])
     sibling = api_key_create(user=user)
-    response = _client(manager.raw).delete(f"/api/v1/api-keys/{sibling.api_key.pk}/")
+    response = _client(manager.raw).delete(f"/api/v1/api-keys/{sibling.api_key.public_id}/")
     assert response.status_code == 404
     assert _works(sibling.raw)
 
@@ -99,7 +101,7 @@ def test_an_expired_key_gets_401_and_a_child_never_outlives_its_parent(user: Use
     later = (timezone.now() + timedelta(days=30)).isoformat()
     child = _client(parent.raw).post("/api/v1/api-keys/", {"expires_at": later}, format="json")
     assert child.status_code == 201
-    assert ApiKey.objects.get(pk=child.json()["id"]).expires_at == soon
+    assert ApiKey.objects.get(public_id=child.json()["id"]).expires_at == soon
 
     parent.api_key.expires_at = timezone.now()
     parent.api_key.save(update_fields=["expires_at"])

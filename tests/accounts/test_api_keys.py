@@ -49,7 +49,7 @@ def test_revoked_api_key_gets_401_problem_json(user: User) -> None:
     client.force_login(user)
     raw = _create_key_on_account_page(client)
     key = ApiKey.objects.get(user=user)
-    client.post(reverse("accounts:api-key-revoke", args=[key.pk]))
+    client.post(reverse("accounts:api-key-revoke", args=[key.public_id]))
     response = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
@@ -64,7 +64,7 @@ def test_user_cannot_revoke_someone_elses_key(user: User, other_user: User) -> N
     key = ApiKey.objects.get(user=other_user)
     mine = Client()
     mine.force_login(user)
-    mine.post(reverse("accounts:api-key-revoke", args=[key.pk]))
+    mine.post(reverse("accounts:api-key-revoke", args=[key.public_id]))
     assert APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
 
 

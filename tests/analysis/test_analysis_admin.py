@@ -57,7 +57,7 @@ def test_retry_starts_a_new_job_for_a_failed_one(staff: Client, user: User) -> N
 def test_cancel_action_cancels_queued_jobs(staff: Client, user: User) -> None:
     give_credits(user, 10)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     staff.post(CHANGELIST, {"action": "cancel_jobs", "_selected_action": [job.pk]})
     job.refresh_from_db()

@@ -23,7 +23,7 @@ def _previews() -> list[Path]:
 
 def _analysed(user: User, media: MediaFile) -> MediaFile:
     give_credits(user, 10)
-    job = analysis_job_create(user=user, media_id=media.pk, features=["tempo"])
+    job = analysis_job_create(user=user, media_public_id=media.public_id, features=["tempo"])
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     return MediaFile.objects.get(pk=media.pk)
 

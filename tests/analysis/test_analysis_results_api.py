@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def _succeeded(user: User, features: list[str] | None = None) -> AnalysisJob:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=features
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=features
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()
@@ -30,7 +30,9 @@ def test_timeline_is_sent_gzip_encoded_to_clients_that_accept_it(
     api_client: APIClient, user: User
 ) -> None:
     job = _succeeded(user)
-    response = api_client.get(f"/api/v1/analyses/{job.pk}/timeline/", HTTP_ACCEPT_ENCODING="gzip")
+    response = api_client.get(
+        f"/api/v1/analyses/{job.public_id}/timeline/", HTTP_ACCEPT_ENCODING="gzip"
+    )
     assert response.status_code == 200
     assert response["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response["Vary"]
@@ -45,7 +47,9 @@ def test_timeline_is_sent_gzip_encoded_to_clients_that_accept_it(
 
 def test_timeline_is_plain_json_for_clients_without_gzip(api_client: APIClient, user: User) -> None:
     job = _succeeded(user)
-    response = api_client.get(f"/api/v1/analyses/{job.pk}/timeline/", HTTP_ACCEPT_ENCODING="")
+    response = api_client.get(
+        f"/api/v1/analyses/{job.public_id}/timeline/", HTTP_ACCEPT_ENCODING=""
+    )
     assert response.status_code == 200
     assert "Content-Encoding" not in response
     assert response.json()["timeline"]["frame_rate"] > 0
@@ -53,7 +57,7 @@ def test_timeline_is_plain_json_for_clients_without_gzip(api_client: APIClient, 
 
 def test_timeline_of_an_unfinished_job_is_a_409_problem(api_client: APIClient, user: User) -> None:
     job = AnalysisJobFactory.create(media=MediaFileFactory.create(owner=user))
-    response = api_client.get(f"/api/v1/analyses/{job.pk}/timeline/")
+    response = api_client.get(f"/api/v1/analyses/{job.public_id}/timeline/")
     assert response.status_code == 409
     assert response.json()["code"] == "analysis_not_succeeded"
 
@@ -62,13 +66,13 @@ def test_timeline_of_another_users_job_is_not_found(
     api_client: APIClient, other_user: User
 ) -> None:
     job = _succeeded(other_user)
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/timeline/").status_code == 404
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/audio-analysis/").status_code == 404
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/timeline/").status_code == 404
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/audio-analysis/").status_code == 404
 
 
 def test_audio_analysis_view_has_spotify_structure(api_client: APIClient, user: User) -> None:
     job = _succeeded(user)
-    response = api_client.get(f"/api/v1/analyses/{job.pk}/audio-analysis/")
+    response = api_client.get(f"/api/v1/analyses/{job.public_id}/audio-analysis/")
     assert response.status_code == 200
     view = response.json()
     assert {"bars", "beats", "tatums", "sections", "segments"} <= set(view)
@@ -81,7 +85,7 @@ def test_audio_analysis_view_has_spotify_structure(api_client: APIClient, user: 
 
 def test_audio_analysis_view_needs_its_features(api_client: APIClient, user: User) -> None:
     job = _succeeded(user, features=["tempo", "waveform"])
-    response = api_client.get(f"/api/v1/analyses/{job.pk}/audio-analysis/")
+    response = api_client.get(f"/api/v1/analyses/{job.public_id}/audio-analysis/")
     assert response.status_code == 409
     problem = response.json()
     assert problem["code"] == "feature_not_requested"
@@ -92,7 +96,7 @@ def test_job_detail_reports_the_summary_without_the_large_arrays(
     api_client: APIClient, user: User
 ) -> None:
     job = _succeeded(user)
-    body = api_client.get(f"/api/v1/analyses/{job.pk}/").json()
+    body = api_client.get(f"/api/v1/analyses/{job.public_id}/").json()
     assert body["status"] == "succeeded"
     assert body["progress"] == 100
     assert body["error"] is None

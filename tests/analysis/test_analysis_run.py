@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 def _start(user: User, **media: object) -> AnalysisJob:
     give_credits(user, 10)
     return analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user, **media).pk, features=None
+        user=user,
+        media_public_id=MediaFileFactory.create(owner=user, **media).public_id,
+        features=None,
     )
 
 
@@ -84,7 +86,7 @@ def test_cancelling_a_queued_job_releases_its_credits_and_the_task_then_skips_it
     user: User,
 ) -> None:
     job = _start(user)
-    cancelled = analysis_job_cancel(user=user, job_id=job.pk)
+    cancelled = analysis_job_cancel(user=user, public_id=job.public_id)
     assert cancelled.status == "cancelled"
     assert CreditAccount.objects.get(user=user).available == 10
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
@@ -103,7 +105,7 @@ def test_a_job_cancelled_while_running_stops_and_is_never_charged(
 
     def cancel_on_decoding(progress: JobProgress, stage: str, percent: int) -> None:
         if stage == "decoding" and AnalysisJob.objects.get(pk=job.pk).status == "running":
-            analysis_job_cancel(user=user, job_id=job.pk)
+            analysis_job_cancel(user=user, public_id=job.public_id)
         real(progress, stage, percent)
 
     # The user's cancel arrives from another request while the engine decodes.
@@ -125,7 +127,7 @@ def test_cancelling_a_finished_job_is_refused_with_409(user: User) -> None:
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=user).raw}")
-    response = client.post(f"/api/v1/analyses/{job.pk}/cancel/")
+    response = client.post(f"/api/v1/analyses/{job.public_id}/cancel/")
     assert response.status_code == 409
     assert response.json()["code"] == "analysis_finished"
 
@@ -137,8 +139,12 @@ def test_a_queued_job_whose_audio_was_analysed_meanwhile_reuses_that_result_for_
     first_media = MediaFileFactory.create(owner=user)
     second_media = MediaFileFactory.create(owner=user)
     assert first_media.sha256 == second_media.sha256
-    first = analysis_job_create(user=user, media_id=first_media.pk, features=["tempo"])
-    second = analysis_job_create(user=user, media_id=second_media.pk, features=["tempo"])
+    first = analysis_job_create(
+        user=user, media_public_id=first_media.public_id, features=["tempo"]
+    )
+    second = analysis_job_create(
+        user=user, media_public_id=second_media.public_id, features=["tempo"]
+    )
     assert CreditAccount.objects.get(user=user).available == 8
     analysis_job_run(job_id=first.pk, worker_host="worker-a")
     analysis_job_run(job_id=second.pk, worker_host="worker-b")

@@ -26,7 +26,7 @@ def test_start_returns_202_with_a_queued_job_and_reserves_its_credits(
     give_credits(user, 10)
     media = MediaFileFactory.create(owner=user)
     response = api_client.post(
-        URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json"
+        URL, {"media": str(media.public_id), "features": ["tempo", "key"]}, format="json"
     )
     assert response.status_code == 202
     body = response.json()
@@ -36,14 +36,16 @@ def test_start_returns_202_with_a_queued_job_and_reserves_its_credits(
     assert body["credits_reserved"] == 1
     assert body["links"]["self"] == reverse("api:analysis-detail", args=[body["id"]])
     assert _available(user) == 9
-    reserve = Transfer.objects.get(kind="reserve", job_ref=f"analysis:{body['id']}")
+    reserve = Transfer.objects.get(
+        kind="reserve", job_ref=AnalysisJob.objects.get(public_id=body["id"]).job_ref
+    )
     assert reserve.amount == 1
 
 
 def test_start_without_features_requests_all_of_them(api_client: APIClient, user: User) -> None:
     give_credits(user)
     media = MediaFileFactory.create(owner=user)
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code == 202
     assert response.json()["features"] == list(FEATURES)
 
@@ -54,7 +56,7 @@ def test_unknown_feature_is_refused_with_the_allowed_list(
     give_credits(user)
     media = MediaFileFactory.create(owner=user)
     response = api_client.post(
-        URL, {"media": media.pk, "features": ["tempo", "vibe"]}, format="json"
+        URL, {"media": str(media.public_id), "features": ["tempo", "vibe"]}, format="json"
     )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
@@ -70,7 +72,7 @@ def test_another_users_media_is_not_found(
 ) -> None:
     give_credits(user)
     media = MediaFileFactory.create(owner=other_user)
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert not AnalysisJob.objects.exists()
@@ -81,7 +83,7 @@ def test_rejected_media_cannot_be_analysed(api_client: APIClient, user: User) ->
     media = MediaFileFactory.create(owner=user)
     media.status = "rejected"
     media.save()
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code in (404, 409)
     assert not AnalysisJob.objects.exists()
 
@@ -91,7 +93,7 @@ def test_insufficient_credits_refuse_with_402_and_create_no_job(
 ) -> None:
     media = MediaFileFactory.create(owner=user, duration_seconds=600.0)
     give_credits(user, 3)
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code == 402
     assert response.json()["code"] == "insufficient_credits"
     assert not AnalysisJob.objects.exists()
@@ -103,7 +105,7 @@ def test_replayed_post_with_the_same_idempotency_key_creates_one_job_and_one_res
 ) -> None:
     give_credits(user, 10)
     media = MediaFileFactory.create(owner=user)
-    payload = {"media": media.pk, "features": ["tempo"]}
+    payload = {"media": str(media.public_id), "features": ["tempo"]}
     first = api_client.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
     second = api_client.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
     assert first.status_code == second.status_code == 202
@@ -127,7 +129,7 @@ def test_a_finished_result_for_the_same_audio_is_reused_for_free(
         result={"tempo": {"bpm": 120.0}, "key": {"key": "C", "scale": "major"}},
     )
     response = api_client.post(
-        URL, {"media": media.pk, "features": ["tempo", "key"]}, format="json"
+        URL, {"media": str(media.public_id), "features": ["tempo", "key"]}, format="json"
     )
     assert response.status_code == 202
     body = response.json()
@@ -137,7 +139,7 @@ def test_a_finished_result_for_the_same_audio_is_reused_for_free(
     assert body["result"] == earlier.result
     assert _available(user) == 10
     assert not Transfer.objects.filter(kind="reserve").exists()
-    usage = FeatureUsage.objects.get(job_ref=f"analysis:{body['id']}")
+    usage = FeatureUsage.objects.get(job_ref=AnalysisJob.objects.get(public_id=body["id"]).job_ref)
     assert (usage.cost, usage.quantity) == (0, 6)
 
 
@@ -147,9 +149,9 @@ def test_list_and_detail_show_only_the_callers_jobs(
     mine = AnalysisJobFactory.create(media=MediaFileFactory.create(owner=user))
     theirs = AnalysisJobFactory.create(media=MediaFileFactory.create(owner=other_user))
     listed = api_client.get(URL).json()
-    assert [job["id"] for job in listed["results"]] == [mine.pk]
-    assert api_client.get(reverse("api:analysis-detail", args=[mine.pk])).status_code == 200
-    response = api_client.get(reverse("api:analysis-detail", args=[theirs.pk]))
+    assert [job["id"] for job in listed["results"]] == [str(mine.public_id)]
+    assert api_client.get(reverse("api:analysis-detail", args=[mine.public_id])).status_code == 200
+    response = api_client.get(reverse("api:analysis-detail", args=[theirs.public_id]))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _running(user: User, *, started_ago: float, heartbeat_ago: float) -> AnalysisJob:
     give_credits(user, 10)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     now = timezone.now()
     AnalysisJob.objects.filter(pk=job.pk).update(
@@ -88,7 +88,7 @@ def test_a_job_the_broker_never_accepted_is_published_by_the_sweep(
     # Created inside the test's transaction, so its on-commit publish never happened: the
     # same state as a publish refused by a broker outage.
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     assert job.published_at is None
     AnalysisJob.objects.filter(pk=job.pk).update(queued_at=timezone.now() - timedelta(minutes=2))

@@ -46,7 +46,7 @@ def _recent(count: int, *, processing_seconds: float, audio_seconds: float = 60.
 
 
 def _progress(client: Client, job: AnalysisJob) -> dict[str, Any]:
-    response = client.get(reverse("analysis:job-progress", args=[job.pk]))
+    response = client.get(reverse("analysis:job-progress", args=[job.public_id]))
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     body: dict[str, Any] = response.json()
@@ -131,7 +131,7 @@ def test_a_finished_job_says_so_and_the_page_stops_following(user: User):
 
 def test_another_users_job_is_not_found_and_signed_out_is_401(user: User, other_user: User):
     job = _running(other_user, stage="rhythm", progress=82, seconds_ago=10)
-    url = reverse("analysis:job-progress", args=[job.pk])
+    url = reverse("analysis:job-progress", args=[job.public_id])
 
     refused = _client(user).get(url)
     assert refused.status_code == 404
@@ -141,6 +141,6 @@ def test_another_users_job_is_not_found_and_signed_out_is_401(user: User, other_
 
 def test_the_job_page_shows_the_stage_in_words_and_offers_browser_notifications(user: User):
     job = _running(user, stage="key", progress=86, seconds_ago=10)
-    html = _client(user).get(reverse("analysis:job-detail", args=[job.pk])).content.decode()
+    html = _client(user).get(reverse("analysis:job-detail", args=[job.public_id])).content.decode()
     assert '<span id="job-stage" aria-live="polite">Finding the key</span>' in html
     assert "Notify me in this browser" in html

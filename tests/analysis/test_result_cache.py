@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from typing import Any
+from uuid import UUID
 
 import pytest
 from django.core.cache import cache
@@ -50,7 +51,7 @@ def _counts() -> dict[tuple[str, str], float]:
     }
 
 
-def _read_all(client: APIClient, job_id: int) -> tuple[dict[str, Any], ...]:
+def _read_all(client: APIClient, job_id: UUID) -> tuple[dict[str, Any], ...]:
     detail = client.get(f"/api/v1/analyses/{job_id}/")
     view = client.get(f"/api/v1/analyses/{job_id}/audio-analysis/")
     timeline = client.get(f"/api/v1/analyses/{job_id}/timeline/", HTTP_ACCEPT_ENCODING="gzip")
@@ -63,19 +64,19 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job = AnalysisJob.objects.get(pk=job.pk)
     assert job.status == "succeeded"
 
     before = _counts()
-    first = _read_all(api_client, job.pk)
+    first = _read_all(api_client, job.public_id)
     after_first = _counts()
     # The stored objects are gone, yet the second read is whole: it came from the cache.
     default_storage.delete(job.arrays_key)
     default_storage.delete(job.audio_analysis_key)
-    second = _read_all(api_client, job.pk)
+    second = _read_all(api_client, job.public_id)
     after_second = _counts()
 
     assert second == first
@@ -87,7 +88,7 @@ def test_finished_results_are_served_from_redis_until_the_job_is_deleted(
 
     job.delete()
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").status_code == 404
 
 
 def test_an_unfinished_job_is_not_cached(
@@ -95,16 +96,16 @@ def test_an_unfinished_job_is_not_cached(
 ) -> None:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/").json()["status"] == "queued"
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/").json()["status"] == "queued"
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
 
 
 def _succeeded_job(user: User) -> AnalysisJob:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     return AnalysisJob.objects.get(pk=job.pk)
@@ -114,9 +115,9 @@ def test_cached_results_are_served_without_reading_the_job_and_only_to_its_owner
     redis_cache: None, api_client: APIClient, user: User, other_user: User
 ) -> None:
     job = _succeeded_job(user)
-    first = _read_all(api_client, job.pk)
+    first = _read_all(api_client, job.public_id)
     with CaptureQueriesContext(connection) as queries:
-        second = _read_all(api_client, job.pk)
+        second = _read_all(api_client, job.public_id)
     assert second == first
     assert not [
         query for query in queries.captured_queries if "analysis_analysisjob" in query["sql"]
@@ -125,7 +126,7 @@ def test_cached_results_are_served_without_reading_the_job_and_only_to_its_owner
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=other_user).raw}")
     for path in ("", "audio-analysis/", "timeline/"):
-        response = stranger.get(f"/api/v1/analyses/{job.pk}/{path}")
+        response = stranger.get(f"/api/v1/analyses/{job.public_id}/{path}")
         assert response.status_code == 404, path
         assert response.json()["code"] == "not_found"
 
@@ -134,7 +135,7 @@ def test_the_audio_analysis_view_is_the_same_json_with_or_without_gzip(
     redis_cache: None, api_client: APIClient, user: User
 ) -> None:
     job = _succeeded_job(user)
-    path = f"/api/v1/analyses/{job.pk}/audio-analysis/"
+    path = f"/api/v1/analyses/{job.public_id}/audio-analysis/"
     for _ in range(2):  # from storage, then from the cache
         plain = api_client.get(path)
         zipped = api_client.get(path, HTTP_ACCEPT_ENCODING="gzip")

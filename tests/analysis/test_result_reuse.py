@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def _analysed(user: User) -> AnalysisJob:
     give_credits(user, 10)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=["tempo"]
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=["tempo"]
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()
@@ -32,7 +32,9 @@ def test_another_accounts_identical_upload_is_analysed_as_its_own_paid_job(
     give_credits(other_user, 10)
     media = MediaFileFactory.create(owner=other_user)
     assert media.sha256 == first.audio_sha256
-    second = analysis_job_create(user=other_user, media_id=media.pk, features=["tempo"])
+    second = analysis_job_create(
+        user=other_user, media_public_id=media.public_id, features=["tempo"]
+    )
     assert (second.status, second.credits_reserved) == ("queued", 1)
     analysis_job_run(job_id=second.pk, worker_host="worker-b")
     second.refresh_from_db()
@@ -54,10 +56,12 @@ def test_another_accounts_job_queued_meanwhile_still_runs_its_own_analysis(
     give_credits(user, 10)
     give_credits(other_user, 10)
     mine = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=["tempo"]
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=["tempo"]
     )
     theirs = analysis_job_create(
-        user=other_user, media_id=MediaFileFactory.create(owner=other_user).pk, features=["tempo"]
+        user=other_user,
+        media_public_id=MediaFileFactory.create(owner=other_user).public_id,
+        features=["tempo"],
     )
     assert mine.audio_sha256 == theirs.audio_sha256
     analysis_job_run(job_id=mine.pk, worker_host="worker-a")
@@ -73,7 +77,7 @@ def test_another_accounts_job_queued_meanwhile_still_runs_its_own_analysis(
 def test_the_same_accounts_reupload_reuses_its_result_for_free(user: User) -> None:
     first = _analysed(user)
     again = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=["tempo"]
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=["tempo"]
     )
     assert (again.status, again.reused_from_id, again.processing_seconds) == (
         "succeeded",

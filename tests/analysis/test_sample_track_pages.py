@@ -51,21 +51,21 @@ def test_the_button_starts_the_analysis_and_opens_its_page_with_the_credit(user:
 
     job = AnalysisJob.objects.get(owner=user)
     assert response.status_code == 302
-    assert response["Location"] == f"/analyses/{job.pk}/"
+    assert response["Location"] == f"/analyses/{job.public_id}/"
     page = client.get(response["Location"]).content.decode()
     assert "The sample track was uploaded and its free analysis has started." in page
     assert "your free sample analysis (no credits charged)" in page
     assert CREDIT in page
-    assert f'href="/media/{job.media_id}/"' in page
+    assert f'href="/media/{job.media.public_id}/"' in page
 
 
 def test_the_sample_files_page_credits_the_recording_and_links_its_analysis(user: User) -> None:
     job = analysis_sample_track_start(user=user).job
 
-    page = _signed_in(user).get(f"/media/{job.media_id}/").content.decode()
+    page = _signed_in(user).get(f"/media/{job.media.public_id}/").content.decode()
 
     assert CREDIT in page
-    assert f'href="/analyses/{job.pk}/"' in page
+    assert f'href="/analyses/{job.public_id}/"' in page
 
 
 def test_a_second_press_leads_to_the_first_analysis_and_says_so(user: User) -> None:
@@ -74,7 +74,7 @@ def test_a_second_press_leads_to_the_first_analysis_and_says_so(user: User) -> N
 
     response = client.post("/analyses/sample-track/")
 
-    assert response["Location"] == f"/analyses/{first.pk}/"
+    assert response["Location"] == f"/analyses/{first.public_id}/"
     assert "You already tried the sample track" in client.get(response["Location"]).content.decode()
     assert AnalysisJob.objects.filter(owner=user).count() == 1
 
@@ -85,7 +85,7 @@ def test_after_the_sample_the_welcome_page_links_it_instead_of_offering_it(user:
     page = _signed_in(user).get("/welcome/").content.decode()
 
     assert BUTTON not in page
-    assert f'href="/analyses/{job.pk}/"' in page
+    assert f'href="/analyses/{job.public_id}/"' in page
     assert CREDIT in page
 
 
@@ -116,4 +116,4 @@ def test_someone_signed_out_is_sent_to_log_in(client: Client) -> None:
 def test_other_files_show_no_sample_credit(user: User) -> None:
     media = MediaFileFactory.create(owner=user)
 
-    assert CREDIT not in _signed_in(user).get(f"/media/{media.pk}/").content.decode()
+    assert CREDIT not in _signed_in(user).get(f"/media/{media.public_id}/").content.decode()

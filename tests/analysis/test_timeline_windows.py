@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def _succeeded(user: User) -> AnalysisJob:
     give_credits(user)
     job = analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=None
+        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
     )
     analysis_job_run(job_id=job.pk, worker_host="worker-a")
     job.refresh_from_db()
@@ -43,10 +43,10 @@ def _q8_values(encoded: dict[str, Any]) -> npt.NDArray[np.float64]:
 
 def test_a_window_holds_its_range_at_the_resolution_asked(api_client: APIClient, user: User):
     job = _succeeded(user)
-    whole = api_client.get(f"/api/v1/analyses/{job.pk}/timeline/").json()
+    whole = api_client.get(f"/api/v1/analyses/{job.public_id}/timeline/").json()
 
     response = api_client.get(
-        f"/api/v1/analyses/{job.pk}/timeline/?start=1&end=3&resolution=10",
+        f"/api/v1/analyses/{job.public_id}/timeline/?start=1&end=3&resolution=10",
         HTTP_ACCEPT_ENCODING="gzip",
     )
 
@@ -67,7 +67,7 @@ def test_a_window_holds_its_range_at_the_resolution_asked(api_client: APIClient,
 
 def test_the_q8_encoding_decodes_to_the_json_window(api_client: APIClient, user: User):
     job = _succeeded(user)
-    url = f"/api/v1/analyses/{job.pk}/timeline/?resolution=5"
+    url = f"/api/v1/analyses/{job.public_id}/timeline/?resolution=5"
 
     plain = api_client.get(url).json()
     compact = api_client.get(url + "&encoding=q8").json()
@@ -85,7 +85,7 @@ def test_the_q8_encoding_decodes_to_the_json_window(api_client: APIClient, user:
 )
 def test_bad_window_parameters_are_400(api_client: APIClient, user: User, query: str):
     job = _succeeded(user)
-    assert api_client.get(f"/api/v1/analyses/{job.pk}/timeline/?{query}").status_code == 400
+    assert api_client.get(f"/api/v1/analyses/{job.public_id}/timeline/?{query}").status_code == 400
 
 
 def test_no_window_is_larger_than_the_point_limit():

@@ -41,7 +41,9 @@ def _flaky_storage(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[int]:
 def _job(user: User) -> AnalysisJob:
     give_credits(user, 10)
     return services.analysis_job_create(
-        user=user, media_id=MediaFileFactory.create(owner=user).pk, features=["tempo", "key"]
+        user=user,
+        media_public_id=MediaFileFactory.create(owner=user).public_id,
+        features=["tempo", "key"],
     )
 
 
@@ -74,7 +76,7 @@ def test_an_outage_that_outlasts_the_retries_fails_the_job_and_releases_it(
 def test_undecodable_audio_is_not_retried(user: User) -> None:
     give_credits(user, 10)
     media = MediaFileFactory.create(owner=user, audio_bytes=b"RIFF" + b"\x00" * 600)
-    job = services.analysis_job_create(user=user, media_id=media.pk, features=None)
+    job = services.analysis_job_create(user=user, media_public_id=media.public_id, features=None)
     run_task.apply(args=(job.pk,))
     job.refresh_from_db()
     assert job.status == "failed"

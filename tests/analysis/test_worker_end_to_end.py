@@ -59,24 +59,24 @@ def start_worker(services_up: None, tmp_path: Path, settings: Any) -> Iterator[A
         worker.stop()
 
 
-def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> int:
+def _upload(client: APIClient, tmp_path: Path, *, seconds: float, name: str) -> str:
     mp3 = encode(click_track_with_chord(seconds=seconds), tmp_path / f"{name}.mp3")
     with mp3.open("rb") as handle:
         response = client.post("/api/v1/media/", {"file": handle}, format="multipart")
     assert response.status_code == 201, response.content
-    media_id: int = response.json()["id"]
+    media_id: str = response.json()["id"]
     return media_id
 
 
-def _start(client: APIClient, media_id: int) -> int:
+def _start(client: APIClient, media_id: str) -> str:
     response = client.post("/api/v1/analyses/", {"media": media_id}, format="json")
     assert response.status_code == 202, response.content
-    job_id: int = response.json()["id"]
+    job_id: str = response.json()["id"]
     return job_id
 
 
-def _status(job_id: int) -> str:
-    return AnalysisJob.objects.values_list("status", flat=True).get(pk=job_id)
+def _status(job_id: str) -> str:
+    return AnalysisJob.objects.values_list("status", flat=True).get(public_id=job_id)
 
 
 def test_an_uploaded_file_is_analysed_by_a_worker_with_sane_values(
@@ -107,7 +107,12 @@ def test_an_uploaded_file_is_analysed_by_a_worker_with_sane_values(
     assert spotify.status_code == 200
     assert {"bars", "beats", "tatums", "sections", "segments"} <= set(spotify.json())
 
-    assert Transfer.objects.filter(kind="capture", job_ref=f"analysis:{job_id}").count() == 1
+    assert (
+        Transfer.objects.filter(
+            kind="capture", job_ref=AnalysisJob.objects.get(public_id=job_id).job_ref
+        ).count()
+        == 1
+    )
     assert CreditAccount.objects.get(user=user).available == 9
 
 
@@ -129,7 +134,7 @@ def test_a_job_whose_worker_is_killed_ends_failed_and_releases_its_reservation(
         timeout=HEARTBEAT_STALE_SECONDS + 10,
         what="the sweep to fail the orphaned job",
     )
-    job = AnalysisJob.objects.get(pk=job_id)
+    job = AnalysisJob.objects.get(public_id=job_id)
     assert (job.status, job.error_code) == ("failed", "engine_crash")
     assert job.finished_at is not None
     assert Transfer.objects.filter(kind="release", job_ref=job.job_ref).count() == 1
@@ -147,7 +152,7 @@ def test_two_workers_never_run_the_same_job_twice_even_when_tasks_are_delivered_
         for index in range(3)
     ]
     job_ids = [_start(api_client, media_id) for media_id in media_ids]
-    for job in AnalysisJob.objects.filter(pk__in=job_ids):
+    for job in AnalysisJob.objects.filter(public_id__in=job_ids):
         # Duplicate deliveries of every task, as after a redelivery or a publisher retry.
         analysis_job_enqueue(job=job)
         analysis_job_enqueue(job=job)
@@ -162,7 +167,7 @@ def test_two_workers_never_run_the_same_job_twice_even_when_tasks_are_delivered_
         timeout=30,
         what="both duplicates of every task to be consumed",
     )
-    for job in AnalysisJob.objects.filter(pk__in=job_ids):
+    for job in AnalysisJob.objects.filter(public_id__in=job_ids):
         assert (job.status, job.attempts) == ("succeeded", 1)
         assert Transfer.objects.filter(kind="capture", job_ref=job.job_ref).count() == 1
         assert FeatureUsage.objects.filter(job_ref=job.job_ref).count() == 1
@@ -181,7 +186,7 @@ def test_a_job_over_its_time_limit_ends_failed_with_timeout_and_is_not_charged(
     start_worker("strict")
     job_id = _start(api_client, media_id)
     wait_for(lambda: _status(job_id) in AnalysisJob.FINISHED, timeout=60, what="the job to end")
-    job = AnalysisJob.objects.get(pk=job_id)
+    job = AnalysisJob.objects.get(public_id=job_id)
     assert (job.status, job.error_code) == ("failed", "timeout")
     assert job.processing_seconds is not None
     assert job.processing_seconds < 10

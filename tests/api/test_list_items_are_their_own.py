@@ -21,14 +21,14 @@ def test_each_listed_media_file_carries_its_own_fields_and_links(api_client, use
     listed = {
         item["display_name"]: item for item in api_client.get("/api/v1/media/").json()["results"]
     }
-    assert listed["ready.wav"]["id"] == ready.pk
-    assert str(ready.pk) in listed["ready.wav"]["download_url"]
-    assert str(ready.pk) in listed["ready.wav"]["preview_url"]
-    assert listed["refused.mp3"]["id"] == rejected.pk
+    assert listed["ready.wav"]["id"] == str(ready.public_id)
+    assert str(ready.public_id) in listed["ready.wav"]["download_url"]
+    assert str(ready.public_id) in listed["ready.wav"]["preview_url"]
+    assert listed["refused.mp3"]["id"] == str(rejected.public_id)
     assert listed["refused.mp3"]["download_url"] is None
     assert listed["refused.mp3"]["preview_url"] is None
     assert listed["refused.mp3"]["rejection_code"] == "content_mismatch"
     # One object at a time, in either order, answers the same.
     for media in (rejected, ready, rejected):
-        detail = api_client.get(f"/api/v1/media/{media.pk}/").json()
+        detail = api_client.get(f"/api/v1/media/{media.public_id}/").json()
         assert detail == listed[media.display_name]

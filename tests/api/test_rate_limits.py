@@ -77,7 +77,7 @@ def test_reads_writes_and_job_starts_cost_differently(api_client, user, limiter_
     assert _remaining(write)["minute"] == 94
     give_credits(user)
     media = MediaFileFactory.create(owner=user)
-    start = api_client.post("/api/v1/analyses/", {"media": media.pk}, format="json")
+    start = api_client.post("/api/v1/analyses/", {"media": str(media.public_id)}, format="json")
     assert start.status_code == 202
     assert _remaining(start)["minute"] == 84
 
@@ -144,16 +144,16 @@ def test_too_many_concurrent_jobs_is_429_too_many_jobs(api_client, user, setting
     _plan(user, concurrent_jobs=1, requests_per_minute=1000)
     give_credits(user)
     media = MediaFileFactory.create(owner=user)
-    first = api_client.post("/api/v1/analyses/", {"media": media.pk}, format="json")
+    first = api_client.post("/api/v1/analyses/", {"media": str(media.public_id)}, format="json")
     assert first.status_code == 202
     second = api_client.post(
-        "/api/v1/analyses/", {"media": media.pk, "features": ["tempo"]}, format="json"
+        "/api/v1/analyses/", {"media": str(media.public_id), "features": ["tempo"]}, format="json"
     )
     assert second.status_code == 429
     assert second["Content-Type"] == "application/problem+json"
     assert second.json()["code"] == "too_many_jobs"
     api_client.post(f"/api/v1/analyses/{first.json()['id']}/cancel/")
     third = api_client.post(
-        "/api/v1/analyses/", {"media": media.pk, "features": ["tempo"]}, format="json"
+        "/api/v1/analyses/", {"media": str(media.public_id), "features": ["tempo"]}, format="json"
     )
     assert third.status_code == 202

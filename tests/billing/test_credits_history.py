@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from billing.services import credits_capture, credits_release, credits_reserve
+from tests.analysis.factories import AnalysisJobFactory
 from tests.billing.factories import fund
 
 pytestmark = pytest.mark.django_db
@@ -22,17 +23,23 @@ def _rows(client: Client) -> list[str]:
     return re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
 
 
-def test_a_charged_job_is_one_line_linking_to_the_job(client: Client, user) -> None:
+def test_a_charged_job_is_one_line_linking_to_the_job_by_its_public_id(
+    client: Client, user
+) -> None:
     fund(user, 20)
-    credits_reserve(user=user, amount=4, feature="analysis", job_ref="analysis:42")
-    credits_capture(job_ref="analysis:42", feature="analysis", usage_quantity=200)
+    job = AnalysisJobFactory.create(owner=user)
+    credits_reserve(user=user, amount=4, feature="analysis", job_ref=job.job_ref)
+    credits_capture(job_ref=job.job_ref, feature="analysis", usage_quantity=200)
     client.force_login(user)
 
     rows = _rows(client)
 
-    jobs = [row for row in rows if "analysis:42" in row]
+    public_ref = f"analysis:{job.public_id}"
+    jobs = [row for row in rows if public_ref in row]
     assert len(jobs) == 1
-    assert '<a href="/analyses/42/" title="analysis:42">Analysis #42</a>' in jobs[0]
+    link = f'<a href="/analyses/{job.public_id}/" title="{public_ref}">Analysis #{job.short_id}</a>'
+    assert link in jobs[0]
+    assert not re.search(rf"{re.escape(job.job_ref)}(?![0-9a-f-])", "".join(rows))
     assert "Charge" in jobs[0]
     assert MINUS + "4" in jobs[0]
     assert "reserved 4, then charged" in jobs[0]
@@ -86,6 +93,6 @@ def test_the_new_key_page_offers_a_copy_button_and_revoking_asks_first(
 
     account = client.get("/account/").content.decode()
     assert re.search(
-        r'action="/account/api-keys/\d+/revoke/" data-confirm="Revoke the key phg_',
+        r'action="/account/api-keys/[0-9a-f-]{36}/revoke/" data-confirm="Revoke the key phg_',
         account,
     )

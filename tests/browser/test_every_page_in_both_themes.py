@@ -57,9 +57,9 @@ class Site:
     base_url: str
     user: User
     staff: User
-    media_id: int
-    job_id: int
-    running_job_id: int
+    media_id: str
+    job_id: str
+    running_job_id: str
     confirm_path: str
 
 
@@ -105,11 +105,11 @@ def site(
     )
     assert started.status_code in (201, 202), started.content
     job_id = started.json()["id"]
-    assert analysis_job_run.apply(args=(job_id,)).successful()
-    assert AnalysisJob.objects.get(pk=job_id).status == AnalysisJob.Status.SUCCEEDED
+    assert analysis_job_run.apply(args=(AnalysisJob.objects.get(public_id=job_id).pk,)).successful()
+    assert AnalysisJob.objects.get(public_id=job_id).status == AnalysisJob.Status.SUCCEEDED
 
     running = AnalysisJobFactory.create(
-        media=MediaFile.objects.get(pk=media_id),
+        media=MediaFile.objects.get(public_id=media_id),
         status=AnalysisJob.Status.RUNNING,
         stage="beats",
         progress=40,
@@ -142,7 +142,7 @@ def site(
         staff=staff,
         media_id=media_id,
         job_id=job_id,
-        running_job_id=running.pk,
+        running_job_id=str(running.public_id),
         confirm_path=reverse(
             "accounts:signup-confirm", args=[confirmation_token_make(user=newcomer)]
         ),

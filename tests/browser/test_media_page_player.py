@@ -65,7 +65,7 @@ def test_an_aiff_upload_plays_on_its_media_page_once_its_preview_is_made(
     )
     try:
         wait_for(
-            lambda: MediaFile.objects.filter(pk=media_id, preview_status="ready").exists(),
+            lambda: MediaFile.objects.filter(public_id=media_id, preview_status="ready").exists(),
             timeout=60,
             what=f"the preview of media {media_id}\n{worker.output()}",
         )

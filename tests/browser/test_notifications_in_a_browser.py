@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 import redis
@@ -73,12 +74,12 @@ def start_worker(
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def _start_analysis(session: BrowserSession, media_id: int) -> int:
+def _start_analysis(session: BrowserSession, media_public_id: UUID) -> UUID:
     page = session.page
-    session.open(f"/analyses/new/?media={media_id}")
+    session.open(f"/analyses/new/?media={media_public_id}")
     page.get_by_role("button", name="Start analysis").click()
-    page.wait_for_url(re.compile(r"/analyses/\d+/$"))
-    return int(page.url.rstrip("/").rsplit("/", 1)[1])
+    page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
+    return UUID(page.url.rstrip("/").rsplit("/", 1)[1])
 
 
 def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_the_results(
@@ -94,7 +95,7 @@ def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_th
     _log_in(browser_session, user.email)
 
     # No worker yet: the job waits, and its page says so in words, in the body and the tab.
-    job_id = _start_analysis(browser_session, media.pk)
+    job_id = _start_analysis(browser_session, media.public_id)
     expect(page.locator("#job-stage")).to_have_text("Waiting for a worker")
     page.wait_for_function("() => document.title.startsWith('Waiting for a worker — Analysis')")
     stop = page.get_by_role("button", name="Stop notifying me in this browser")
@@ -110,7 +111,7 @@ def test_an_analysis_that_ends_on_another_page_reaches_its_owner_and_links_to_th
     expect(header.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     worker = start_worker()
     wait_for(
-        lambda: AnalysisJob.objects.filter(pk=job_id, status="succeeded").exists(),
+        lambda: AnalysisJob.objects.filter(public_id=job_id, status="succeeded").exists(),
         timeout=120,
         what=f"analysis {job_id} to succeed\n{worker.output()}",
     )
@@ -145,7 +146,7 @@ def test_a_running_analysis_shows_its_progress_and_stage_in_the_tab(
     _log_in(browser_session, user.email)
     start_worker()
 
-    job_id = _start_analysis(browser_session, media.pk)
+    job_id = _start_analysis(browser_session, media.public_id)
     page.wait_for_function(
         "() => /^\\d+% · [A-Z][a-z ]+ — Analysis #\\d+ · Phonoglyph$/.test(document.title)",
         timeout=60_000,
@@ -170,5 +171,5 @@ def test_a_running_analysis_shows_its_progress_and_stage_in_the_tab(
         "() => document.title.startsWith('Analysis #')", timeout=120_000, polling=500
     )
     expect(page.locator("#analysis-job .analysis-summary")).to_be_visible()
-    assert AnalysisJob.objects.get(pk=job_id).status == "succeeded"
+    assert AnalysisJob.objects.get(public_id=job_id).status == "succeeded"
     browser_session.log.assert_clean()

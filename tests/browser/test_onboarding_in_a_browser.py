@@ -95,7 +95,7 @@ def test_a_newcomer_tries_the_sample_track_and_reads_its_results(
     _accessible(page, "welcome")
     page.get_by_role("button", name="Try it with a sample track").click()
 
-    page.wait_for_url(re.compile(r"/analyses/\d+/$"))
+    page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
     expect(page.get_by_role("status")).to_contain_text("free analysis has started")
     expect(page.get_by_text(CREDIT)).to_be_visible()
     _accessible(page, "sample job page")
@@ -108,9 +108,9 @@ def test_a_newcomer_tries_the_sample_track_and_reads_its_results(
     assert credit_balance_for_user(user=user).available == 0
 
     page.get_by_role("link", name=re.compile("^Sample track")).first.click()
-    page.wait_for_url(re.compile(rf"/media/{job.media_id}/$"))
+    page.wait_for_url(re.compile(rf"/media/{job.media.public_id}/$"))
     expect(page.get_by_text(CREDIT)).to_be_visible()
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     _accessible(page, "sample file page")
 
     axe_session.open("/welcome/")
@@ -136,7 +136,7 @@ def test_an_upload_starts_its_analysis_in_the_same_step(
     page.get_by_label("Audio file").set_input_files(str(wav))
     page.get_by_role("button", name="Upload").click()
 
-    page.wait_for_url(re.compile(r"/analyses/\d+/$"))
+    page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
     job = AnalysisJob.objects.get(owner=user)
     assert job.credits_reserved == 1
     expect(page.get_by_role("link", name="groove.wav")).to_be_visible()
@@ -144,13 +144,13 @@ def test_an_upload_starts_its_analysis_in_the_same_step(
     assert credit_balance_for_user(user=user).available == 9
 
     page.get_by_role("link", name="groove.wav").click()
-    page.wait_for_url(re.compile(rf"/media/{job.media_id}/$"))
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    page.wait_for_url(re.compile(rf"/media/{job.media.public_id}/$"))
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     expect(page.get_by_role("heading", name="Stem separations of this file")).to_be_visible()
     _accessible(page, "file page")
 
     axe_session.open("/dashboard/")
-    expect(page.get_by_role("link", name=f"Analysis #{job.pk}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Analysis #{job.short_id}")).to_be_visible()
     expect(page.get_by_text("9 available")).to_be_visible()
     _accessible(page, "dashboard")
     axe_session.log.assert_clean()
@@ -175,7 +175,7 @@ def test_without_credits_the_upload_is_kept_and_the_page_says_why(
         "The file is kept, but nothing was started"
     )
     page.get_by_role("link", name="Open the uploaded file").click()
-    page.wait_for_url(re.compile(r"/media/\d+/$"))
+    page.wait_for_url(re.compile(r"/media/[0-9a-f-]{36}/$"))
     expect(page.get_by_role("heading", name="groove.wav")).to_be_visible()
     assert not AnalysisJob.objects.filter(owner=user).exists()
     _accessible(page, "file page without analyses")

@@ -86,7 +86,7 @@ def test_a_new_user_signs_up_confirms_uploads_with_progress_and_sees_the_file_in
     page.evaluate(WATCH_PROGRESS)
     page.locator("#upload-form input[type=file]").set_input_files(wav)
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_url(re.compile(r"/media/\d+/$"))
+    page.wait_for_url(re.compile(r"/media/[0-9a-f-]{36}/$"))
 
     progress = page.evaluate("JSON.parse(sessionStorage.getItem('progress'))")
     assert progress[0]["hidden"] is False
@@ -121,7 +121,7 @@ def test_the_results_page_draws_the_analysis_pictures(
     browser_session.open(f"/media/{uploaded.json()['id']}/")
     page.get_by_role("link", name="Analyse…").click()
     page.get_by_role("button", name="Start analysis").click()
-    page.wait_for_url(re.compile(r"/analyses/\d+/$"))
+    page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
     job_url = page.url
     expect(page.locator("#job-status")).to_have_text("Queued", ignore_case=True)
 
@@ -136,7 +136,7 @@ def test_the_results_page_draws_the_analysis_pictures(
     with page.expect_response(lambda response: "/notifications/status.json" in response.url):
         browser_session.open("/analyses/")
     job = AnalysisJob.objects.get(owner=user)
-    assert job_url.endswith(f"/analyses/{job.pk}/")
+    assert job_url.endswith(f"/analyses/{job.public_id}/")
     assert job.published_at is not None
     # The upload queued its playable preview; the page, the analysis.
     published = sorted(
@@ -148,7 +148,7 @@ def test_the_results_page_draws_the_analysis_pictures(
     # The worker's part, in this process: the real task, on the job the page started.
     assert analysis_job_run.apply(args=(job.pk,)).successful()
 
-    page.get_by_role("link", name=str(job.pk), exact=True).click()
+    page.get_by_role("link", name=job.short_id, exact=True).click()
     page.wait_for_url(job_url)
     expect(page.locator("#job-status")).to_have_text("Succeeded")
     tempo = page.locator(".stat", has_text="BPM")

@@ -80,11 +80,11 @@ def _analysed(worker: Worker) -> tuple[Any, AnalysisJob]:
     assert started.status_code == 202, started.content
     job_id = started.json()["id"]
     wait_for(
-        lambda: AnalysisJob.objects.filter(pk=job_id, status="succeeded").exists(),
+        lambda: AnalysisJob.objects.filter(public_id=job_id, status="succeeded").exists(),
         timeout=120,
         what=f"analysis {job_id} to succeed\n{worker.output()}",
     )
-    return user, AnalysisJob.objects.select_related("media").get(pk=job_id)
+    return user, AnalysisJob.objects.select_related("media").get(public_id=job_id)
 
 
 def test_a_real_recording_plays_seeks_zooms_and_drives_the_playhead_and_visualizer(
@@ -96,11 +96,11 @@ def test_a_real_recording_plays_seeks_zooms_and_drives_the_playhead_and_visualiz
     assert media.preview_key.startswith("previews/")
 
     _log_in(browser_session, user.email)
-    browser_session.open(f"/analyses/{job.pk}/")
+    browser_session.open(f"/analyses/{job.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     page.wait_for_function("() => document.getElementById('audio-player').readyState >= 1")
     assert page.evaluate("document.getElementById('audio-player').currentSrc").endswith(
-        f"/api/v1/media/{media.pk}/preview/"
+        f"/api/v1/media/{media.public_id}/preview/"
     )
     duration = page.evaluate("document.getElementById('audio-player').duration")
     assert duration == pytest.approx(job.summary["duration"], abs=0.1)
@@ -171,7 +171,7 @@ def test_range_requests_are_206_for_the_owner_and_404_for_anyone_else(
         _log_in(browser_session, who.email)
         for kind in ("stream", "preview"):
             answer = browser_session.page.request.get(
-                f"/api/v1/media/{job.media_id}/{kind}/", headers={"Range": "bytes=0-99"}
+                f"/api/v1/media/{job.media.public_id}/{kind}/", headers={"Range": "bytes=0-99"}
             )
             assert answer.status == expected
 

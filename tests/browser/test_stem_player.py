@@ -41,13 +41,15 @@ def test_the_stems_play_in_sync_and_one_can_be_soloed(
     page = browser_session.page
     user = UserFactory.create()
     give_credits(user)
-    job = stem_separation_job_create(user=user, media_id=backing_media(user, seconds=8.0).pk)
+    job = stem_separation_job_create(
+        user=user, media_public_id=backing_media(user, seconds=8.0).public_id
+    )
     # The worker's part, in this process: the real task, on the job the service started.
     assert stem_separation_job_run.apply(args=(job.pk,)).successful()
     assert StemSeparationJob.objects.get(pk=job.pk).status == "succeeded"
 
     _log_in(browser_session, user.email)
-    browser_session.open(f"/stems/{job.pk}/")
+    browser_session.open(f"/stems/{job.public_id}/")
     expect(page.locator("#job-status")).to_have_text("Succeeded")
     expect(page.locator("#stem-player audio")).to_have_count(4)
     expect(page.get_by_text("Spleeter").first).to_be_visible()

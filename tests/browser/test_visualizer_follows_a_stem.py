@@ -39,35 +39,35 @@ def test_the_visualizer_follows_an_analysed_stem_while_the_track_plays(
     user = UserFactory.create()
     give_credits(user, amount=1000)
     media = backing_media(user, seconds=8.0)
-    mix = _analysed(analysis_job_create(user=user, media_id=media.pk, features=None))
-    separation = stem_separation_job_create(user=user, media_id=media.pk)
+    mix = _analysed(analysis_job_create(user=user, media_public_id=media.public_id, features=None))
+    separation = stem_separation_job_create(user=user, media_public_id=media.public_id)
     assert stem_separation_job_run.apply(args=(separation.pk,)).successful()
     _log_in(browser_session, user.email)
 
     # No stem analysed yet: the visualizer follows the mix and offers nothing else.
-    browser_session.open(f"/analyses/{mix.pk}/")
+    browser_session.open(f"/analyses/{mix.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     expect(page.locator("#visualizer-source")).to_have_count(0)
 
-    drums = _analysed(stem_analysis_start(user=user, job_id=separation.pk, stem="drums"))
+    drums = _analysed(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
     assert drums.summary["beats"] != mix.summary["beats"] or (
         drums.summary["onsets"] != mix.summary["onsets"]
     )
 
-    browser_session.open(f"/analyses/{mix.pk}/")
+    browser_session.open(f"/analyses/{mix.public_id}/")
     page.wait_for_function("() => document.getElementById('analysis-job').dataset.ready === 'true'")
     page.get_by_role("button", name="Visualizer preview").click()
     source = page.get_by_label("Visualizer follows:")
     expect(source.locator("option")).to_have_text(["Mix", "Drums"])
     page.wait_for_function(f"() => Number({CANVAS}?.dataset.frames) > 0")
     assert page.evaluate(f"{CANVAS}.dataset.source") == "mix"
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.public_id)
 
     page.evaluate(f"{PLAYER}.play()")
     page.wait_for_function(f"() => {PLAYER}.currentTime > 0.5")
     source.select_option("drums")
     page.wait_for_function(f"() => {CANVAS}.dataset.source === 'drums'")
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(drums.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(drums.public_id)
     switched_at = page.evaluate(f"{PLAYER}.currentTime")
     # The stem's visualizer draws new frames at new times while the same audio keeps playing.
     page.wait_for_function(f"() => Number({CANVAS}.dataset.frames) > 10")
@@ -79,6 +79,6 @@ def test_the_visualizer_follows_an_analysed_stem_while_the_track_plays(
 
     source.select_option("mix")
     page.wait_for_function(f"() => {CANVAS}.dataset.source === 'mix'")
-    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.pk)
+    assert page.evaluate(f"{CANVAS}.dataset.analysis") == str(mix.public_id)
     assert not page.evaluate(f"{PLAYER}.paused")
     browser_session.log.assert_clean()

@@ -22,19 +22,19 @@ def test_media_list_is_paginated_newest_first_and_only_the_callers(
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 2
-    assert [item["id"] for item in body["results"]] == [newer.pk]
+    assert [item["id"] for item in body["results"]] == [str(newer.public_id)]
     second = api_client.get("/api/v1/media/", {"page_size": 1, "page": 2}).json()
-    assert [item["id"] for item in second["results"]] == [older.pk]
+    assert [item["id"] for item in second["results"]] == [str(older.public_id)]
 
 
 def test_media_detail_of_another_users_file_is_404(api_client: APIClient, other_user):
     theirs = MediaFileFactory.create(owner=other_user)
 
     for method in ("get", "delete"):
-        response = getattr(api_client, method)(f"/api/v1/media/{theirs.pk}/")
+        response = getattr(api_client, method)(f"/api/v1/media/{theirs.public_id}/")
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
-    download = api_client.get(f"/api/v1/media/{theirs.pk}/download/")
+    download = api_client.get(f"/api/v1/media/{theirs.public_id}/download/")
     assert download.status_code == 404
     assert MediaFile.objects.get(pk=theirs.pk).status == MediaFile.Status.READY
 
@@ -64,7 +64,7 @@ def test_uploaded_media_can_be_read_downloaded_and_deleted(
     deleted = api_client.delete(f"/api/v1/media/{created['id']}/")
     assert deleted.status_code == 204
     assert files_under(media_dirs.media_root) == []
-    media = MediaFile.objects.get(pk=created["id"])
+    media = MediaFile.objects.get(public_id=created["id"])
     assert media.status == MediaFile.Status.DELETED
     assert media.deleted_at is not None
     assert api_client.get(f"/api/v1/media/{created['id']}/").status_code == 404

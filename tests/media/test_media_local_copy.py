@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID, uuid4
+
 import pytest
 
 from engine.decode import probe_audio
@@ -13,7 +15,7 @@ from tests.media.factories import MediaFileFactory
 
 def test_a_local_copy_on_disk_storage_is_the_stored_file_and_decodes(user, upload, audio):
     media_id = upload("tone.m4a", audio["m4a"]).json()["id"]
-    media = media_get_for_user(user=user, media_id=media_id)
+    media = media_get_for_user(user=user, public_id=UUID(media_id))
 
     with media_open_local_copy(media=media) as local:
         assert local.input_format == "mov"
@@ -34,7 +36,7 @@ def test_media_get_for_user_hides_other_users_and_deleted_media(user, other_user
     theirs = MediaFileFactory.create(owner=other_user)
     deleted = MediaFileFactory.create(owner=user, status=MediaFile.Status.DELETED)
 
-    for media_id in (theirs.pk, deleted.pk, 10**9):
+    for public_id in (theirs.public_id, deleted.public_id, uuid4()):
         with pytest.raises(MediaNotFound) as missing:
-            media_get_for_user(user=user, media_id=media_id)
+            media_get_for_user(user=user, public_id=public_id)
         assert missing.value.status == 404

@@ -48,10 +48,10 @@ def test_uploading_through_the_plain_form_redirects_to_the_media_page(user, audi
 
     media = MediaFile.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/media/{media.pk}/"
+    assert response["Location"] == f"/media/{media.public_id}/"
     detail = client.get(response["Location"]).content.decode()
     assert "tone.ogg" in detail
-    assert f"/api/v1/media/{media.pk}/download/" in detail
+    assert f"/api/v1/media/{media.public_id}/download/" in detail
 
 
 def test_the_plain_form_shows_a_refusal_in_plain_language(user, media_dirs: MediaDirs):
@@ -119,7 +119,7 @@ def test_the_detail_page_of_a_rejected_upload_explains_why(user):
     )
     client = _logged_in(user)
 
-    html = client.get(f"/media/{media.pk}/").content.decode()
+    html = client.get(f"/media/{media.public_id}/").content.decode()
 
     assert "The audio is 3:00:00 long; the limit is 30:00." in html
     assert "/download/" not in html
@@ -129,8 +129,8 @@ def test_another_users_media_page_is_404(user, other_user):
     theirs = MediaFileFactory.create(owner=other_user)
     client = _logged_in(user)
 
-    assert client.get(f"/media/{theirs.pk}/").status_code == 404
-    assert client.post(f"/media/{theirs.pk}/delete/").status_code == 404
+    assert client.get(f"/media/{theirs.public_id}/").status_code == 404
+    assert client.post(f"/media/{theirs.public_id}/delete/").status_code == 404
 
 
 def test_deleting_from_the_page_asks_for_confirmation_first(
@@ -142,12 +142,12 @@ def test_deleting_from_the_page_asks_for_confirmation_first(
     confirm = client.get(f"/media/{media_id}/delete/")
     assert confirm.status_code == 200
     assert "removed for good" in confirm.content.decode()
-    assert MediaFile.objects.get(pk=media_id).status == MediaFile.Status.READY
+    assert MediaFile.objects.get(public_id=media_id).status == MediaFile.Status.READY
 
     deleted = client.post(f"/media/{media_id}/delete/")
     assert deleted.status_code == 302
     assert deleted["Location"] == "/media/"
-    assert MediaFile.objects.get(pk=media_id).status == MediaFile.Status.DELETED
+    assert MediaFile.objects.get(public_id=media_id).status == MediaFile.Status.DELETED
     assert files_under(media_dirs.media_root) == []
 
 

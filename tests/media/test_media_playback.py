@@ -78,7 +78,7 @@ def test_nobody_else_can_stream_the_upload_or_its_preview(
     from accounts.services import api_key_create
 
     created = upload("tone.wav", audio["wav"]).json()
-    media_preview_make(media_id=created["id"])
+    media_preview_make(media_id=MediaFile.objects.get(public_id=created["id"]).pk)
     stranger = APIClient()
     stranger.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(user=other_user).raw}")
 
@@ -96,7 +96,7 @@ def test_the_preview_is_opus_in_webm_streams_and_is_deleted_with_its_media(
     url = f"/api/v1/media/{created['id']}/preview/"
     assert api_client.get(url).status_code == 409
 
-    media = media_preview_make(media_id=created["id"])
+    media = media_preview_make(media_id=MediaFile.objects.get(public_id=created["id"]).pk)
 
     assert media is not None
     assert media.preview_key.startswith("previews/")
@@ -120,7 +120,7 @@ def test_a_preview_made_after_the_media_was_deleted_is_not_kept(
     created = upload("tone.wav", audio["wav"]).json()
     assert api_client.delete(f"/api/v1/media/{created['id']}/").status_code == 204
 
-    assert media_preview_make(media_id=created["id"]) is None
+    assert media_preview_make(media_id=MediaFile.objects.get(public_id=created["id"]).pk) is None
     assert files_under(media_dirs.media_root) == []
 
 
@@ -166,7 +166,7 @@ def test_on_s3_the_stream_redirects_to_a_presigned_url_that_honours_range(
     s3_storage: S3Server, api_client: APIClient, upload, audio
 ) -> None:
     created = upload("tone.wav", audio["wav"]).json()
-    media = media_preview_make(media_id=created["id"])
+    media = media_preview_make(media_id=MediaFile.objects.get(public_id=created["id"]).pk)
     assert media is not None
 
     for path in ("stream", "preview"):
@@ -181,4 +181,4 @@ def test_on_s3_the_stream_redirects_to_a_presigned_url_that_honours_range(
     client = s3_storage.client()
     for key in (media.storage_key, media.preview_key):
         assert client.list_objects_v2(Bucket=s3_storage.bucket, Prefix=key).get("KeyCount", 0) == 0
-    assert MediaFile.objects.get(pk=created["id"]).status == "deleted"
+    assert MediaFile.objects.get(public_id=created["id"]).status == "deleted"

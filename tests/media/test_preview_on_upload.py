@@ -28,6 +28,11 @@ from tests.support.workers import Worker, wait_for, worker_start
 UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
 
 
+def _key(created: dict[str, Any]) -> int:
+    """The internal key the preview task is given for the upload the API answered with."""
+    return MediaFile.objects.get(public_id=created["id"]).pk
+
+
 def _decoded_seconds(path: Path) -> float:
     done = subprocess.run(
         [ffmpeg_executable(), "-hide_banner", "-nostdin", "-i", str(path), "-f", "null", "-"],
@@ -85,11 +90,13 @@ def test_every_accepted_format_gets_a_preview_without_being_analysed(
     body, content_type = multipart("form.aiff", audio["aiff"])
     page = client.generic("POST", "/media/upload/", body, content_type=content_type)
     assert page.status_code == 302
-    media_ids["form.aiff"] = MediaFile.objects.get(display_name="form.aiff").pk
+    media_ids["form.aiff"] = str(MediaFile.objects.get(display_name="form.aiff").public_id)
 
     wait_for(
         lambda: (
-            MediaFile.objects.filter(pk__in=media_ids.values(), preview_status="ready").count()
+            MediaFile.objects.filter(
+                public_id__in=media_ids.values(), preview_status="ready"
+            ).count()
             == len(media_ids)
         ),
         timeout=120,
@@ -116,7 +123,7 @@ def test_the_media_page_says_the_preview_is_being_prepared_until_it_is_ready(
     client = _logged_in(user)
 
     waiting = client.get(f"/media/{created['id']}/").content.decode()
-    media_preview_make(media_id=created["id"])
+    media_preview_make(media_id=_key(created))
     ready = client.get(f"/media/{created['id']}/").content.decode()
 
     assert "Preparing a playable preview" in waiting
@@ -132,11 +139,11 @@ def test_a_second_delivery_of_the_task_keeps_the_one_preview(
 ) -> None:
     created = upload("tone.flac", audio["flac"]).json()
 
-    assert media_preview_make_task.apply(args=(created["id"],)).successful()
-    first = MediaFile.objects.get(pk=created["id"]).preview_key
-    assert media_preview_make_task.apply(args=(created["id"],)).successful()
+    assert media_preview_make_task.apply(args=(_key(created),)).successful()
+    first = MediaFile.objects.get(public_id=created["id"]).preview_key
+    assert media_preview_make_task.apply(args=(_key(created),)).successful()
 
-    media = MediaFile.objects.get(pk=created["id"])
+    media = MediaFile.objects.get(public_id=created["id"])
     assert media.preview_status == "ready"
     assert media.preview_key == first
     assert len(files_under(media_dirs.media_root / "previews")) == 1
@@ -147,13 +154,13 @@ def test_audio_ffmpeg_cannot_transcode_leaves_a_failed_preview_and_a_working_pag
     upload, audio, user, media_dirs: MediaDirs
 ) -> None:
     created = upload("tone.wav", audio["wav"]).json()
-    stored = MediaFile.objects.get(pk=created["id"])
+    stored = MediaFile.objects.get(public_id=created["id"])
     # The stored object damaged after its upload was accepted: nothing decodes any more.
     (media_dirs.media_root / stored.storage_key).write_bytes(b"RIFF" + b"\0" * 64)
 
-    assert media_preview_make_task.apply(args=(created["id"],)).successful()
+    assert media_preview_make_task.apply(args=(_key(created),)).successful()
 
-    assert MediaFile.objects.get(pk=created["id"]).preview_status == "failed"
+    assert MediaFile.objects.get(public_id=created["id"]).preview_status == "failed"
     page = _logged_in(user).get(f"/media/{created['id']}/")
     assert page.status_code == 200
     assert "A playable preview could not be made" in page.content.decode()
@@ -174,7 +181,7 @@ def test_an_unreachable_broker_leaves_the_upload_accepted_and_its_preview_failed
         _use_broker(*saved)
 
     assert response.status_code == 201, response.content
-    assert MediaFile.objects.get(pk=response.json()["id"]).preview_status == "failed"
+    assert MediaFile.objects.get(public_id=response.json()["id"]).preview_status == "failed"
     page = _logged_in(user).get(f"/media/{response.json()['id']}/")
     assert page.status_code == 200
     assert "A playable preview could not be made" in page.content.decode()

@@ -32,7 +32,7 @@ def test_upload_to_s3_stores_a_private_object_with_the_detected_content_type(
     response = upload("tone.mp3", audio["mp3"])
 
     assert response.status_code == 201, response.content
-    media = MediaFile.objects.get(pk=response.json()["id"])
+    media = MediaFile.objects.get(public_id=response.json()["id"])
     head = s3_storage.client().head_object(Bucket=s3_storage.bucket, Key=media.storage_key)
     assert head["ContentType"] == "audio/mpeg"
     assert head["ContentLength"] == len(audio["mp3"])
@@ -92,7 +92,7 @@ def test_deleting_s3_media_removes_the_object(
     s3_storage: S3Server, api_client: APIClient, upload, audio
 ):
     created = upload("tone.wav", audio["wav"]).json()
-    key = MediaFile.objects.get(pk=created["id"]).storage_key
+    key = MediaFile.objects.get(public_id=created["id"]).storage_key
     client = s3_storage.client()
 
     assert api_client.delete(f"/api/v1/media/{created['id']}/").status_code == 204
@@ -114,7 +114,7 @@ def test_a_refused_upload_writes_nothing_to_the_bucket(s3_storage: S3Server, upl
 def test_a_local_copy_of_s3_media_can_be_opened_for_decoding_and_is_removed_after(
     s3_storage: S3Server, upload, audio
 ):
-    media = MediaFile.objects.get(pk=upload("tone.flac", audio["flac"]).json()["id"])
+    media = MediaFile.objects.get(public_id=upload("tone.flac", audio["flac"]).json()["id"])
 
     with media_open_local_copy(media=media) as local:
         assert local.input_format == "flac"

@@ -43,7 +43,7 @@ def test_upload_accepts_real_audio_of_every_allowed_format(
     assert body["duration_seconds"] == pytest.approx(1.0, abs=0.1)
     assert body["channels"] == 2
     assert body["sample_rate"] in (44100, 48000)
-    media = MediaFile.objects.get(pk=body["id"])
+    media = MediaFile.objects.get(public_id=body["id"])
     stored = files_under(media_dirs.media_root)
     assert stored == [media_dirs.media_root / media.storage_key]
     assert stored[0].read_bytes() == content

@@ -16,7 +16,7 @@ def test_upload_stores_a_wav_named_with_path_traversal_under_a_random_key(
     response = upload("../../etc/passwd.wav", audio["wav"])
 
     assert response.status_code == 201, response.content
-    media = MediaFile.objects.get(pk=response.json()["id"])
+    media = MediaFile.objects.get(public_id=response.json()["id"])
     assert STORAGE_KEY.match(media.storage_key)
     assert media.display_name == "passwd.wav"
     assert files_under(media_dirs.media_root) == [media_dirs.media_root / media.storage_key]
@@ -30,7 +30,7 @@ def test_upload_accepts_a_wav_with_a_nul_and_300_characters_in_its_name(
     response = upload(name, audio["wav"])
 
     assert response.status_code == 201, response.content
-    media = MediaFile.objects.get(pk=response.json()["id"])
+    media = MediaFile.objects.get(public_id=response.json()["id"])
     assert STORAGE_KEY.match(media.storage_key)
     assert "\x00" not in media.display_name
     assert len(media.display_name) == 255

@@ -81,12 +81,12 @@ def test_uploading_with_analyse_starts_the_analysis_and_opens_its_page(
 
     job = AnalysisJob.objects.get(owner=user)
     assert response.status_code == 302
-    assert response["Location"] == f"/analyses/{job.pk}/"
+    assert response["Location"] == f"/analyses/{job.public_id}/"
     assert job.media == MediaFile.objects.get(owner=user)
     assert job.credits_reserved == 1
     assert credit_balance_for_user(user=user).available == 9
     page = client.get(response["Location"]).content.decode()
-    assert f'href="/media/{job.media_id}/"' in page
+    assert f'href="/media/{job.media.public_id}/"' in page
 
 
 def test_uploading_without_analyse_only_uploads(
@@ -97,7 +97,7 @@ def test_uploading_without_analyse_only_uploads(
     response = _page_upload(_page_client(user), audio["wav"])
 
     media = MediaFile.objects.get(owner=user)
-    assert response["Location"] == f"/media/{media.pk}/"
+    assert response["Location"] == f"/media/{media.public_id}/"
     assert not AnalysisJob.objects.exists()
 
 
@@ -111,7 +111,7 @@ def test_without_enough_credits_the_file_is_kept_and_the_page_says_why(
     media = MediaFile.objects.get(owner=user)
     assert media.status == MediaFile.Status.READY
     assert not AnalysisJob.objects.exists()
-    assert response["Location"] == f"/media/{media.pk}/"
+    assert response["Location"] == f"/media/{media.public_id}/"
     page = client.get(response["Location"]).content.decode()
     assert "The file is kept, but nothing was started:" in page
     assert "credits" in page
@@ -127,12 +127,12 @@ def test_the_api_starts_the_analysis_with_analyse_true_and_links_it(
     assert response.status_code == 201, response.content
     job = AnalysisJob.objects.get(owner=user)
     body = response.json()
-    assert body["id"] == job.media_id
+    assert body["id"] == str(job.media.public_id)
     assert body["follow_ups"] == {
         "analyse": {
             "status": "started",
-            "url": f"/api/v1/analyses/{job.pk}/",
-            "page_url": f"/analyses/{job.pk}/",
+            "url": f"/api/v1/analyses/{job.public_id}/",
+            "page_url": f"/analyses/{job.public_id}/",
         }
     }
     assert api_client.get(body["follow_ups"]["analyse"]["url"]).json()["media"] == body["id"]

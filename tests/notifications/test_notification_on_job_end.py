@@ -28,7 +28,9 @@ def test_a_real_analysis_run_that_finishes_notifies_its_owner_with_the_results_p
 ):
     give_credits(user)
     media = MediaFileFactory.create(owner=user, display_name="groove.wav")
-    job = analysis_job_create(user=user, media_id=media.pk, features=["tempo", "loudness"])
+    job = analysis_job_create(
+        user=user, media_public_id=media.public_id, features=["tempo", "loudness"]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         analysis_job_run(job_id=job.pk, worker_host="worker-a")
 
@@ -37,7 +39,7 @@ def test_a_real_analysis_run_that_finishes_notifies_its_owner_with_the_results_p
     assert notification.title == "Analysis of groove.wav finished"
     assert notification.body == "The results are ready."
     assert notification.outcome == "succeeded"
-    assert notification.link == reverse("analysis:job-detail", args=[job.pk])
+    assert notification.link == reverse("analysis:job-detail", args=[job.public_id])
     assert notification.read_at is None
 
 
@@ -48,7 +50,7 @@ def test_a_real_analysis_run_that_fails_says_why_in_plain_words(
     media = MediaFileFactory.create(
         owner=user, display_name="broken.wav", audio_bytes=b"RIFF not really audio" * 50
     )
-    job = analysis_job_create(user=user, media_id=media.pk, features=["tempo"])
+    job = analysis_job_create(user=user, media_public_id=media.public_id, features=["tempo"])
     with django_capture_on_commit_callbacks(execute=True):
         analysis_job_run(job_id=job.pk, worker_host="worker-a")
 
@@ -58,7 +60,7 @@ def test_a_real_analysis_run_that_fails_says_why_in_plain_words(
     assert notification.title == "Analysis of broken.wav failed"
     assert notification.body == f"{job.error_message} No credits were charged."
     assert notification.outcome == "failed"
-    assert notification.link == reverse("analysis:job-detail", args=[job.pk])
+    assert notification.link == reverse("analysis:job-detail", args=[job.public_id])
 
 
 @pytest.mark.parametrize("failed", [False, True], ids=["finished", "failed"])
@@ -71,7 +73,7 @@ def test_a_stem_separation_that_ends_notifies_its_owner(
     notification = Notification.objects.get()
     assert notification.owner == user
     assert notification.job_kind == "stem_separation"
-    assert notification.link == reverse("stems:job-detail", args=[job.pk])
+    assert notification.link == reverse("stems:job-detail", args=[job.public_id])
     if failed:
         assert notification.title == "Stem separation of song.flac failed"
         assert notification.body == (
@@ -94,13 +96,13 @@ def test_a_reused_result_ready_at_once_leaves_no_notification(
 ):
     give_credits(user)
     media = MediaFileFactory.create(owner=user)
-    first = analysis_job_create(user=user, media_id=media.pk, features=["tempo"])
+    first = analysis_job_create(user=user, media_public_id=media.public_id, features=["tempo"])
     with django_capture_on_commit_callbacks(execute=True):
         analysis_job_run(job_id=first.pk, worker_host="worker-a")
     Notification.objects.all().delete()
 
     with django_capture_on_commit_callbacks(execute=True):
-        again = analysis_job_create(user=user, media_id=media.pk, features=["tempo"])
+        again = analysis_job_create(user=user, media_public_id=media.public_id, features=["tempo"])
     assert again.reused_from_id == first.pk
     assert not Notification.objects.exists()
 

@@ -52,11 +52,15 @@ def _populate() -> None:
         MediaFileFactory.create(owner=user)
     # Celery runs eagerly here: each job runs when its creating transaction commits.
     job = analysis_job_create(
-        user=users[0], media_id=MediaFileFactory.create(owner=users[0]).pk, features=None
+        user=users[0],
+        media_public_id=MediaFileFactory.create(owner=users[0]).public_id,
+        features=None,
     )
     credits_refund(job_ref=f"analysis:{job.pk}", feature="analysis", reason="drill", amount=1)
     analysis_job_create(
-        user=users[1], media_id=MediaFile.objects.filter(owner=users[1]).get().pk, features=None
+        user=users[1],
+        media_public_id=MediaFile.objects.filter(owner=users[1]).get().public_id,
+        features=None,
     )
     rule = AlertRule.objects.create(
         name="drill", metric="queue_depth", comparison="gt", threshold=1, severity="high"

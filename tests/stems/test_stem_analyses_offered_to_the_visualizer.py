@@ -38,30 +38,32 @@ def test_only_stems_with_a_finished_analysis_are_offered_and_only_to_their_owner
 ) -> None:
     give_credits(user, 1000)
     media = backing_media(user)
-    mix = _run(analysis_job_create(user=user, media_id=media.pk, features=["tempo"]))
-    separation = stem_separation_job_create(user=user, media_id=media.pk)
+    mix = _run(analysis_job_create(user=user, media_public_id=media.public_id, features=["tempo"]))
+    separation = stem_separation_job_create(user=user, media_public_id=media.public_id)
     job_run(kind=STEM_SEPARATION_KIND, job_id=separation.pk, worker_host="worker-a")
     client = _browser(user)
-    assert 'id="visualizer-source"' not in client.get(f"/analyses/{mix.pk}/").content.decode()
+    assert (
+        'id="visualizer-source"' not in client.get(f"/analyses/{mix.public_id}/").content.decode()
+    )
 
-    drums = _run(stem_analysis_start(user=user, job_id=separation.pk, stem="drums"))
-    stem_analysis_start(user=user, job_id=separation.pk, stem="vocals")  # queued, not run
+    drums = _run(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
+    stem_analysis_start(user=user, public_id=separation.public_id, stem="vocals")  # queued, not run
 
     assert stem_analyses_for_media(user=user, media_id=media.pk) == [
-        StemAnalysis(stem="drums", analysis_job_id=drums.pk)
+        StemAnalysis(stem="drums", analysis_public_id=drums.public_id)
     ]
     assert stem_analyses_for_media(user=other_user, media_id=media.pk) == []
-    page = client.get(f"/analyses/{mix.pk}/").content.decode()
+    page = client.get(f"/analyses/{mix.public_id}/").content.decode()
     assert 'id="visualizer-source"' in page
-    assert f'data-api-url="/api/v1/analyses/{drums.pk}/"' in page
+    assert f'data-api-url="/api/v1/analyses/{drums.public_id}/"' in page
     assert ">Drums</option>" in page
     assert ">Vocals</option>" not in page
 
     # Analysed again: the newer analysis drives the visualizer.
-    again = _run(stem_analysis_start(user=user, job_id=separation.pk, stem="drums"))
+    again = _run(stem_analysis_start(user=user, public_id=separation.public_id, stem="drums"))
     assert stem_analyses_for_media(user=user, media_id=media.pk) == [
-        StemAnalysis(stem="drums", analysis_job_id=again.pk)
+        StemAnalysis(stem="drums", analysis_public_id=again.public_id)
     ]
 
-    media_delete(user=user, media_id=media.pk)
+    media_delete(user=user, public_id=media.public_id)
     assert stem_analyses_for_media(user=user, media_id=media.pk) == []

@@ -33,9 +33,13 @@ def separated(user: User, api_client: APIClient) -> dict[str, object]:
     """A succeeded separation of `user`'s, as its API detail."""
     give_credits(user, 20)
     media = backing_media(user)
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code == 202, response.content
-    job_run(kind=STEM_SEPARATION_KIND, job_id=response.json()["id"], worker_host="w")
+    job_run(
+        kind=STEM_SEPARATION_KIND,
+        job_id=StemSeparationJob.objects.get(public_id=response.json()["id"]).pk,
+        worker_host="w",
+    )
     detail = api_client.get(f"{URL}{response.json()['id']}/")
     assert detail.status_code == 200
     body: dict[str, object] = detail.json()
@@ -45,8 +49,12 @@ def separated(user: User, api_client: APIClient) -> dict[str, object]:
 def test_starting_is_idempotent_under_one_key(user: User, api_client: APIClient) -> None:
     give_credits(user, 20)
     media = backing_media(user)
-    first = api_client.post(URL, {"media": media.pk}, format="json", HTTP_IDEMPOTENCY_KEY="s-1")
-    second = api_client.post(URL, {"media": media.pk}, format="json", HTTP_IDEMPOTENCY_KEY="s-1")
+    first = api_client.post(
+        URL, {"media": str(media.public_id)}, format="json", HTTP_IDEMPOTENCY_KEY="s-1"
+    )
+    second = api_client.post(
+        URL, {"media": str(media.public_id)}, format="json", HTTP_IDEMPOTENCY_KEY="s-1"
+    )
     assert (first.status_code, second.status_code) == (202, 202)
     assert first.json()["id"] == second.json()["id"]
     assert first.json()["status"] == "queued"
@@ -56,7 +64,7 @@ def test_starting_is_idempotent_under_one_key(user: User, api_client: APIClient)
 
 def test_starting_without_credits_is_refused_with_402(user: User, api_client: APIClient) -> None:
     media = backing_media(user)
-    response = api_client.post(URL, {"media": media.pk}, format="json")
+    response = api_client.post(URL, {"media": str(media.public_id)}, format="json")
     assert response.status_code == 402
     assert response.json()["code"] == "insufficient_credits"
     assert not StemSeparationJob.objects.exists()
@@ -66,7 +74,9 @@ def test_another_users_media_cannot_be_separated(
     user: User, other_user: User, api_client: APIClient
 ) -> None:
     give_credits(user, 20)
-    response = api_client.post(URL, {"media": backing_media(other_user).pk}, format="json")
+    response = api_client.post(
+        URL, {"media": str(backing_media(other_user).public_id)}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -111,11 +121,11 @@ def test_the_list_shows_only_the_callers_separations(
 def test_stems_go_with_their_media(
     separated: dict[str, object], api_client: APIClient, user: User
 ) -> None:
-    job = StemSeparationJob.objects.get(pk=int(str(separated["id"])))
+    job = StemSeparationJob.objects.get(public_id=str(separated["id"]))
     keys = [stem["key"] for stem in job.stem_list]
-    media_delete(user=user, media_id=job.media_id)
-    assert api_client.get(f"{URL}{job.pk}/").json()["stems"] == []
-    response = api_client.get(f"{URL}{job.pk}/vocals.flac")
+    media_delete(user=user, public_id=job.media.public_id)
+    assert api_client.get(f"{URL}{job.public_id}/").json()["stems"] == []
+    response = api_client.get(f"{URL}{job.public_id}/vocals.flac")
     assert response.status_code == 409
     assert response.json()["code"] == "stems_not_available"
     assert stem_separation_jobs_sweep()["files_purged"] == 1
@@ -127,7 +137,7 @@ def test_analysing_a_stem_uploads_it_and_starts_an_analysis(
 ) -> None:
     response = api_client.post(f"{URL}{separated['id']}/drums/analyse/")
     assert response.status_code == 202, response.content
-    analysis = AnalysisJob.objects.get(pk=response.json()["id"])
+    analysis = AnalysisJob.objects.get(public_id=response.json()["id"])
     assert analysis.owner == user
     assert analysis.media.owner == user
     assert analysis.media.display_name.endswith("(drums).flac")

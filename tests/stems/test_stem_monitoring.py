@@ -79,7 +79,7 @@ def test_started_and_completed_events_name_the_job(
         lambda event, *, user_id, properties: sent.append((event, properties)),
     )
     give_credits(user, 10)
-    job = stem_separation_job_create(user=user, media_id=backing_media(user).pk)
+    job = stem_separation_job_create(user=user, media_public_id=backing_media(user).public_id)
     job_run(kind=STEM_SEPARATION_KIND, job_id=job.pk, worker_host="w")
     events = [(event, props["job_id"]) for event, props in sent if "stem_" in event]
     assert events == [

@@ -19,7 +19,7 @@ def test_a_running_separation_reports_its_stage_in_words_to_its_owner_only(
     job.stage = "separating"
     job.progress = 50
     job.save()
-    url = reverse("stems:job-progress", args=[job.pk])
+    url = reverse("stems:job-progress", args=[job.public_id])
     owner = Client()
     owner.force_login(user)
 
@@ -34,5 +34,5 @@ def test_a_running_separation_reports_its_stage_in_words_to_its_owner_only(
     stranger = Client()
     stranger.force_login(other_user)
     assert stranger.get(url).status_code == 404
-    page = owner.get(reverse("stems:job-detail", args=[job.pk])).content.decode()
+    page = owner.get(reverse("stems:job-detail", args=[job.public_id])).content.decode()
     assert 'src="/static/js/job-progress.js"' in page

@@ -34,7 +34,7 @@ def test_a_run_stores_four_private_flac_stems_and_charges_per_started_minute(
     user: User,
 ) -> None:
     give_credits(user, 10)
-    job = stem_separation_job_create(user=user, media_id=backing_media(user).pk)
+    job = stem_separation_job_create(user=user, media_public_id=backing_media(user).public_id)
     assert job.credits_reserved == 3
     job = _run(job)
     assert job.status == "succeeded"
@@ -57,7 +57,7 @@ def test_a_corrupt_input_fails_with_its_code_and_releases_the_credits(user: User
     media = MediaFileFactory.create(
         owner=user, audio_bytes=b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 400
     )
-    job = _run(stem_separation_job_create(user=user, media_id=media.pk))
+    job = _run(stem_separation_job_create(user=user, media_public_id=media.public_id))
     assert job.status == "failed"
     assert job.error_code in {"undecodable_audio", "unsupported_audio"}
     assert job.error_message
@@ -70,7 +70,7 @@ def test_a_corrupt_input_fails_with_its_code_and_releases_the_credits(user: User
 
 def test_the_sweep_fails_a_job_whose_worker_died_and_removes_what_it_left(user: User) -> None:
     give_credits(user, 10)
-    job = stem_separation_job_create(user=user, media_id=backing_media(user).pk)
+    job = stem_separation_job_create(user=user, media_public_id=backing_media(user).public_id)
     # A worker claimed it, uploaded one stem, and died: no heartbeat since long ago.
     long_ago = timezone.now() - timedelta(hours=1)
     StemSeparationJob.objects.filter(pk=job.pk).update(

@@ -53,15 +53,15 @@ def start_worker(postgres_url: str, redis_url: str, tmp_path: Path, settings: An
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def _start(client: APIClient, media_id: int) -> int:
+def _start(client: APIClient, media_id: str) -> str:
     response = client.post("/api/v1/stems/", {"media": media_id}, format="json")
     assert response.status_code == 202, response.content
-    job_id: int = response.json()["id"]
+    job_id: str = response.json()["id"]
     return job_id
 
 
-def _job(job_id: int) -> StemSeparationJob:
-    return StemSeparationJob.objects.get(pk=job_id)
+def _job(job_id: str) -> StemSeparationJob:
+    return StemSeparationJob.objects.get(public_id=job_id)
 
 
 def test_a_worker_on_the_stems_queue_separates_and_charges_once(
@@ -70,11 +70,11 @@ def test_a_worker_on_the_stems_queue_separates_and_charges_once(
     give_credits(user, 10)
     media = backing_media(user, seconds=8.0)
     start_worker("solo")
-    job_id = _start(api_client, media.pk)
+    job_id = _start(api_client, str(media.public_id))
     wait_for(lambda: _job(job_id).is_finished, timeout=180, what="the separation to end")
     job = _job(job_id)
     assert job.status == "succeeded", (job.error_code, job.error_message)
-    assert all(default_storage.exists(stem_key(job_id, name)) for name in NAMES)
+    assert all(default_storage.exists(stem_key(job.pk, name)) for name in NAMES)
     assert Transfer.objects.filter(kind="capture", job_ref=job.job_ref).count() == 1
     assert CreditAccount.objects.get(user=user).available == 7
 
@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_job_leaves_no_stranded_credits_or_stems(
     give_credits(user, 10)
     media = backing_media(user, seconds=100.0)
     worker = start_worker("doomed")
-    job_id = _start(api_client, media.pk)
+    job_id = _start(api_client, str(media.public_id))
     assert CreditAccount.objects.get(user=user).available == 4
     wait_for(
         lambda: _job(job_id).stage == "separating", timeout=120, what="the separation to start"
@@ -103,7 +103,7 @@ def test_a_worker_killed_mid_job_leaves_no_stranded_credits_or_stems(
     assert (job.status, job.error_code) == ("failed", "engine_crash")
     assert job.stems is None
     assert job.files_deleted_at is not None
-    assert not any(default_storage.exists(stem_key(job_id, name)) for name in NAMES)
+    assert not any(default_storage.exists(stem_key(job.pk, name)) for name in NAMES)
     assert Transfer.objects.filter(kind="release", job_ref=job.job_ref).count() == 1
     assert not Transfer.objects.filter(kind="capture").exists()
     assert CreditAccount.objects.get(user=user).available == 10

@@ -14,7 +14,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from analysis.models import AnalysisJob
 from analysis.tasks import analysis_job_run
+from media.models import MediaFile
 from telemetry import analytics
 from telemetry.reporting import ProductEvent, emit_event
 from tests.analysis.audio import click_track_with_chord
@@ -57,7 +59,7 @@ def test_upload_and_analysis_send_their_events_without_file_names_or_emails(
             reverse("api:analysis-list"), {"media": upload.json()["id"]}, format="json"
         )
     assert started.status_code == 202, started.content
-    analysis_job_run.apply(args=(started.json()["id"],))
+    analysis_job_run.apply(args=(AnalysisJob.objects.get(public_id=started.json()["id"]).pk,))
 
     events = _events(
         posthog_server,
@@ -69,9 +71,15 @@ def test_upload_and_analysis_send_their_events_without_file_names_or_emails(
     by_name = {event["event"]: event for event in events}
     uploaded = by_name["media_uploaded"]
     assert uploaded["distinct_id"] == str(user.pk)
-    assert uploaded["properties"]["media_id"] == upload.json()["id"]
+    assert (
+        uploaded["properties"]["media_id"]
+        == MediaFile.objects.get(public_id=upload.json()["id"]).pk
+    )
     assert uploaded["properties"]["size_bytes"] == wav.stat().st_size
-    assert by_name["analysis_completed"]["properties"]["job_id"] == started.json()["id"]
+    assert (
+        by_name["analysis_completed"]["properties"]["job_id"]
+        == AnalysisJob.objects.get(public_id=started.json()["id"]).pk
+    )
     routes = {e["properties"]["route"] for e in events if e["event"] == "api_call_success"}
     assert {"api:media-list", "api:analysis-list"} <= routes
     body = json.dumps([r.body.decode() for r in posthog_server.received])

@@ -69,7 +69,7 @@ def test_api_calls_are_reported_as_events_with_route_status_and_user(
     from telemetry import analytics
 
     api_client.get(reverse("api:me"))
-    api_client.get(reverse("api:api-key-revoke", kwargs={"api_key_id": 999999}))
+    api_client.get(reverse("api:api-key-revoke", kwargs={"api_key_id": uuid.uuid4()}))
     analytics.flush(timeout_seconds=10)
     posthog_server.wait_for(lambda s: len(s.posthog_events()) >= 2)
 

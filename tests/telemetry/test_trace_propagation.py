@@ -13,6 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from analysis.models import AnalysisJob
 from analysis.services import analysis_job_run
 from telemetry import tracing
 from telemetry.sentry import sentry_init
@@ -124,7 +125,7 @@ def test_the_job_runner_reports_each_stage_as_a_span_of_the_running_trace(
             parent=parent, op="queue.task.celery", name="analysis_job_run", source="task"
         )
         with sentry_sdk.start_transaction(run):
-            analysis_job_run(job_id=started.json()["id"])
+            analysis_job_run(job_id=AnalysisJob.objects.get(public_id=started.json()["id"]).pk)
     sentry_sdk.flush(timeout=5)
 
     transactions = sentry_server.sentry_items("transaction")

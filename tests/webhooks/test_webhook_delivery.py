@@ -33,7 +33,7 @@ def _send_test(api_client, endpoint_id, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(f"/api/v1/webhooks/{endpoint_id}/test/")
     assert response.status_code == 202
-    return WebhookDelivery.objects.get(pk=response.json()["id"])
+    return WebhookDelivery.objects.get(public_id=response.json()["id"])
 
 
 def test_a_test_event_arrives_signed_per_standard_webhooks(
@@ -73,9 +73,9 @@ def test_an_analysis_outcome_is_delivered_with_the_resource_url(
         receiver.received[0].body, receiver.received[0].headers
     )
     assert payload["type"] == "analysis.failed"
-    assert payload["data"]["id"] == job.pk
+    assert payload["data"]["id"] == str(job.public_id)
     assert payload["data"]["error_code"] == "timeout"
-    assert payload["data"]["url"].endswith(f"/api/v1/analyses/{job.pk}/")
+    assert payload["data"]["url"].endswith(f"/api/v1/analyses/{job.public_id}/")
 
 
 def test_an_endpoint_hears_only_the_events_it_subscribed_to(
@@ -156,7 +156,7 @@ def test_a_failing_receiver_is_retried_on_the_backoff_schedule(
     assert {request.headers["webhook-id"] for request in receiver.received} == {delivery.message_id}
     log = delivery.attempt_log.order_by("number")
     assert [attempt.response_status for attempt in log] == [500, 500, 500, 500, 200]
-    assert WebhookEndpoint.objects.get(pk=created["id"]).failing_since is None
+    assert WebhookEndpoint.objects.get(public_id=created["id"]).failing_since is None
 
 
 def test_a_message_is_given_up_after_the_last_retry(
@@ -172,7 +172,7 @@ def test_a_message_is_given_up_after_the_last_retry(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert len(receiver.received) == len(RETRY_SCHEDULE) + 1
-    assert WebhookEndpoint.objects.get(pk=created["id"]).is_enabled
+    assert WebhookEndpoint.objects.get(public_id=created["id"]).is_enabled
 
 
 def test_410_gone_disables_the_endpoint_at_once_and_tells_its_owner(
@@ -201,10 +201,10 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_told(
     receiver.status = 500
     created = _register(api_client, receiver)
     _send_test(api_client, created["id"], django_capture_on_commit_callbacks)
-    assert WebhookEndpoint.objects.get(pk=created["id"]).failing_since is not None
+    assert WebhookEndpoint.objects.get(public_id=created["id"]).failing_since is not None
     clock.advance(days=5, seconds=1)
     _send_test(api_client, created["id"], django_capture_on_commit_callbacks)
-    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    endpoint = WebhookEndpoint.objects.get(public_id=created["id"])
     assert not endpoint.is_enabled
     assert "5 days" in endpoint.disabled_reason
     assert [message.to for message in mail.outbox] == [[user.email]]
@@ -218,7 +218,7 @@ def test_redelivery_sends_the_same_message_again(
     delivery = _send_test(api_client, created["id"], django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client.post(
-            f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.pk}/redeliver/"
+            f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.public_id}/redeliver/"
         )
     assert response.status_code == 202
     assert len(receiver.received) == 2
@@ -226,7 +226,9 @@ def test_redelivery_sends_the_same_message_again(
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == delivery.message_id
     assert first.body == second.body
     Webhook(created["secret"]).verify(second.body, second.headers)
-    log = api_client.get(f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.pk}/").json()
+    log = api_client.get(
+        f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.public_id}/"
+    ).json()
     assert [attempt["number"] for attempt in log["attempt_log"]] == [1, 2]
 
 
@@ -264,7 +266,7 @@ def test_two_attempts_racing_for_one_message_send_it_once(
     api_client, user, receiver, django_capture_on_commit_callbacks
 ):
     created = _register(api_client, receiver)
-    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    endpoint = WebhookEndpoint.objects.get(public_id=created["id"])
     from webhooks.services import webhook_endpoint_send_test
 
     delivery = webhook_endpoint_send_test(endpoint=endpoint)

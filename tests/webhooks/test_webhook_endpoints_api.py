@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from webhooks.models import WebhookEndpoint
@@ -20,7 +22,7 @@ def test_registering_an_endpoint_returns_its_secret_once(api_client):
     assert body["url"] == "http://127.0.0.1:9/hook"
     assert body["events"] == ["analysis.succeeded", "credits.low"]
     assert body["secret"].startswith("whsec_")
-    assert isinstance(body["id"], int)
+    assert str(UUID(body["id"])) == body["id"]
     detail = api_client.get(f"{URL}{body['id']}/").json()
     assert "secret" not in detail
     assert "secret" not in api_client.get(URL).json()["results"][0]
@@ -62,7 +64,7 @@ def test_rotating_returns_a_new_secret(api_client):
     assert rotated.status_code == 200
     assert rotated.json()["secret"].startswith("whsec_")
     assert rotated.json()["secret"] != created["secret"]
-    endpoint = WebhookEndpoint.objects.get(pk=created["id"])
+    endpoint = WebhookEndpoint.objects.get(public_id=created["id"])
     assert endpoint.previous_secret == created["secret"]
 
 
@@ -71,10 +73,10 @@ def test_another_users_endpoint_is_not_found(api_client, other_user):
         owner=other_user, url="http://127.0.0.1:9/", events=["credits.low"], secret="whsec_AA=="
     )
     for response in (
-        api_client.get(f"{URL}{endpoint.pk}/"),
-        api_client.delete(f"{URL}{endpoint.pk}/"),
-        api_client.post(f"{URL}{endpoint.pk}/test/"),
-        api_client.get(f"{URL}{endpoint.pk}/deliveries/"),
+        api_client.get(f"{URL}{endpoint.public_id}/"),
+        api_client.delete(f"{URL}{endpoint.public_id}/"),
+        api_client.post(f"{URL}{endpoint.public_id}/test/"),
+        api_client.get(f"{URL}{endpoint.public_id}/deliveries/"),
     ):
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"

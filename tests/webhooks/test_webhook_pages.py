@@ -30,7 +30,7 @@ def test_an_endpoint_added_on_the_page_shows_its_secret_once(browser, receiver):
     assert response.status_code == 201
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.secret in response.content.decode()
-    detail = browser.get(f"/account/webhooks/{endpoint.pk}/").content.decode()
+    detail = browser.get(f"/account/webhooks/{endpoint.public_id}/").content.decode()
     assert endpoint.secret not in detail
 
 
@@ -50,16 +50,18 @@ def test_the_delivery_log_shows_attempts_and_redelivers(
     browser.post("/account/webhooks/", {"url": receiver.url, "events": ["credits.low"]})
     endpoint = WebhookEndpoint.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
-        assert browser.post(f"/account/webhooks/{endpoint.pk}/test/").status_code == 302
+        assert browser.post(f"/account/webhooks/{endpoint.public_id}/test/").status_code == 302
     delivery = endpoint.deliveries.get()
-    page = browser.get(f"/account/webhooks/{endpoint.pk}/").content.decode()
+    page = browser.get(f"/account/webhooks/{endpoint.public_id}/").content.decode()
     assert delivery.message_id in page
     assert "#1" in page
     assert "ms" in page
     with django_capture_on_commit_callbacks(execute=True):
-        browser.post(f"/account/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/redeliver/")
+        browser.post(
+            f"/account/webhooks/{endpoint.public_id}/deliveries/{delivery.public_id}/redeliver/"
+        )
     assert len(receiver.received) == 2
-    rotated = browser.post(f"/account/webhooks/{endpoint.pk}/rotate/")
+    rotated = browser.post(f"/account/webhooks/{endpoint.public_id}/rotate/")
     endpoint.refresh_from_db()
     assert endpoint.secret in rotated.content.decode()
 
@@ -68,6 +70,6 @@ def test_another_users_endpoint_page_is_not_found(browser, other_user):
     endpoint = WebhookEndpoint.objects.create(
         owner=other_user, url="http://127.0.0.1:9/", events=["credits.low"], secret="whsec_AA=="
     )
-    assert browser.get(f"/account/webhooks/{endpoint.pk}/").status_code == 404
-    assert browser.post(f"/account/webhooks/{endpoint.pk}/delete/").status_code == 404
+    assert browser.get(f"/account/webhooks/{endpoint.public_id}/").status_code == 404
+    assert browser.post(f"/account/webhooks/{endpoint.public_id}/delete/").status_code == 404
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()

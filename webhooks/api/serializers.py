@@ -31,6 +31,7 @@ ENDPOINT_FIELDS: tuple[str, ...] = (
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer[WebhookEndpoint]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     enabled = serializers.BooleanField(source="is_enabled", read_only=True)
 
     class Meta:
@@ -78,7 +79,7 @@ class WebhookAttemptSerializer(serializers.ModelSerializer[WebhookAttempt]):
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
-    id = serializers.IntegerField(read_only=True)
+    id = serializers.UUIDField(source="public_id", read_only=True)
     attempt_log = WebhookAttemptSerializer(many=True, read_only=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -37,8 +38,8 @@ from webhooks.services import (
 )
 
 
-def _endpoint(request: Request, endpoint_id: int) -> WebhookEndpoint:
-    return webhook_endpoint_get_for_user(user=request_user(request), endpoint_id=endpoint_id)
+def _endpoint(request: Request, endpoint_id: UUID) -> WebhookEndpoint:
+    return webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
 
 
 class WebhookEndpointListCreateApi(generics.ListAPIView[WebhookEndpoint]):
@@ -65,27 +66,21 @@ class WebhookEndpointDetailApi(APIView):
     """One endpoint: read it, change its URL, events or enabled state, or delete it."""
 
     @extend_schema(responses=WebhookEndpointSerializer)
-    def get(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = webhook_endpoint_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id
-        )
+    def get(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(request=WebhookEndpointUpdateSerializer, responses=WebhookEndpointSerializer)
-    def patch(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = webhook_endpoint_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id
-        )
+    def patch(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
         serializer = WebhookEndpointUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_update(endpoint=endpoint, **serializer.validated_data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = webhook_endpoint_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id
-        )
+    def delete(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
         webhook_endpoint_delete(endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -94,10 +89,8 @@ class WebhookEndpointRotateSecretApi(APIView):
     """Give the endpoint a new secret; messages carry both signatures for 24 hours."""
 
     @extend_schema(request=None, responses=WebhookEndpointCreatedSerializer)
-    def post(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = webhook_endpoint_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id
-        )
+    def post(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
         endpoint = webhook_endpoint_rotate_secret(endpoint=endpoint)
         return Response(WebhookEndpointCreatedSerializer(endpoint).data)
 
@@ -106,10 +99,8 @@ class WebhookEndpointTestApi(APIView):
     """Send a `webhook.test` message to the endpoint now."""
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
-    def post(self, request: Request, endpoint_id: int) -> Response:
-        endpoint = webhook_endpoint_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id
-        )
+    def post(self, request: Request, endpoint_id: UUID) -> Response:
+        endpoint = webhook_endpoint_get_for_user(user=request_user(request), public_id=endpoint_id)
         delivery = webhook_endpoint_send_test(endpoint=endpoint)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
@@ -121,16 +112,16 @@ class WebhookDeliveryListApi(generics.ListAPIView[WebhookDelivery]):
 
     def get_queryset(self) -> Any:
         endpoint = webhook_endpoint_get_for_user(
-            user=request_user(self.request), endpoint_id=self.kwargs["endpoint_id"]
+            user=request_user(self.request), public_id=self.kwargs["endpoint_id"]
         )
         return webhook_delivery_list_for_endpoint(endpoint=endpoint)
 
 
 class WebhookDeliveryDetailApi(APIView):
     @extend_schema(responses=WebhookDeliverySerializer)
-    def get(self, request: Request, endpoint_id: int, delivery_id: int) -> Response:
+    def get(self, request: Request, endpoint_id: UUID, delivery_id: UUID) -> Response:
         delivery = webhook_delivery_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id, delivery_id=delivery_id
+            user=request_user(request), endpoint_public_id=endpoint_id, public_id=delivery_id
         )
         return Response(WebhookDeliverySerializer(delivery).data)
 
@@ -139,9 +130,9 @@ class WebhookDeliveryRedeliverApi(APIView):
     """Send the same message (same `webhook-id`) again."""
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
-    def post(self, request: Request, endpoint_id: int, delivery_id: int) -> Response:
+    def post(self, request: Request, endpoint_id: UUID, delivery_id: UUID) -> Response:
         delivery = webhook_delivery_get_for_user(
-            user=request_user(request), endpoint_id=endpoint_id, delivery_id=delivery_id
+            user=request_user(request), endpoint_public_id=endpoint_id, public_id=delivery_id
         )
         delivery = webhook_delivery_redeliver(delivery=delivery)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,36 @@
+import uuid
+
+from django.db import migrations, models
+
+
+BATCH_SIZE = 1000
+
+
+def fill_public_ids(apps, schema_editor):
+    """Give every existing row its own random public id before the column becomes unique."""
+    for app_label, model_name in [("accounts", "ApiKey")]:
+        model = apps.get_model(app_label, model_name)
+        batch = []
+        for row in model.objects.only("pk").iterator(chunk_size=BATCH_SIZE):
+            row.public_id = uuid.uuid4()
+            batch.append(row)
+            if len(batch) == BATCH_SIZE:
+                model.objects.bulk_update(batch, ["public_id"])
+                batch = []
+        model.objects.bulk_update(batch, ["public_id"])
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("accounts", "0005_user_email_confirmed_at"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="apikey",
+            name="public_id",
+            field=models.UUIDField(null=True, editable=False),
+        ),
+        migrations.RunPython(fill_public_ids, migrations.RunPython.noop),
+    ]
