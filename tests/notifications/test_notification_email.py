@@ -63,9 +63,9 @@ def test_an_opted_in_owner_is_mailed_on_finish_and_failure_with_a_link_to_the_jo
         ([user.email], "Analysis of groove.wav finished"),
         ([user.email], "Stem separation of song.flac failed"),
     ]
-    assert f"https://phonoglyph.example/analyses/{analysis.pk}/" in mail.outbox[0].body
+    assert f"https://phonoglyph.example/analyses/{analysis.public_id}/" in mail.outbox[0].body
     assert "The results are ready." in mail.outbox[0].body
-    assert f"https://phonoglyph.example/stems/{separation.pk}/" in mail.outbox[1].body
+    assert f"https://phonoglyph.example/stems/{separation.public_id}/" in mail.outbox[1].body
     assert "No credits were charged." in mail.outbox[1].body
 
 
