@@ -18,7 +18,8 @@ gunicorn, of PostgreSQL and of this load generator, which unlike the rates hardl
 what else the machine runs. Out of CI; see bench/RESULTS.md.
 
 Usage: .venv/bin/python bench/load.py [--users 100] [--seconds 60] [--gunicorn-workers N]
-       [--pool-size 4] [--result-cache-seconds 86400] [--skip-ramp] [--skip-users]
+       [--pool-size 4] [--result-cache-seconds 86400] [--warm-up-seconds S] [--skip-ramp]
+       [--skip-users]
 Databases: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_load, created
 and migrated) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed).
 """
@@ -304,6 +305,12 @@ def main() -> None:
     parser.add_argument("--start-rate", type=float, default=50)
     parser.add_argument("--step", type=float, default=50)
     parser.add_argument("--step-seconds", type=float, default=15)
+    parser.add_argument(
+        "--warm-up-seconds",
+        type=float,
+        default=0,
+        help="before the ramp, the read mix at --start-rate for this long, not reported",
+    )
     parser.add_argument("--skip-ramp", action="store_true")
     parser.add_argument("--skip-users", action="store_true")
     args = parser.parse_args()
@@ -326,6 +333,10 @@ def main() -> None:
             report(f"closed loop, {args.users} users, think time 1-3 s", samples)
             print(cache_hit_rate(port, before))
         if not args.skip_ramp:
+            if args.warm_up_seconds:
+                # Fills the result cache and every worker's caches, as traffic would have.
+                warm = open_loop(port, actors, wav, args.start_rate, args.warm_up_seconds)
+                report(f"warm-up (not counted) at {args.start_rate:.0f}/s", warm)
             rate = args.start_rate
             best = 0.0
             while True:
