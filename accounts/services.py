@@ -189,6 +189,9 @@ def _api_key_load(*, key_hash: str) -> ApiKey | None:
     now = timezone.now()
     api_key = (
         ApiKey.objects.select_related("user")
+        # The key and its user go to the shared cache; the password hash stays out of it (and
+        # a save of the user then leaves the password alone).
+        .defer("user__password")
         .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .first()

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.cache import api_key_cached
 from accounts.models import ApiKey, Plan, User
 from accounts.services import api_key_create
 
@@ -139,3 +140,19 @@ def test_moving_a_user_to_another_plan_applies_to_the_next_request(user, shared_
     user.plan = Plan.objects.get(name="pro")
     user.save()
     assert client.get("/api/v1/media/")["RateLimit-Policy"].startswith('"minute";q=600;')
+
+
+def test_the_cache_never_holds_the_users_password_hash(user, shared_cache):
+    user.set_password("correct horse battery staple")
+    user.save()
+    created = api_key_create(user=user)
+    assert _api(created.raw).get("/api/v1/media/").status_code == 200
+    cached = api_key_cached(created.api_key.key_hash, lambda: None)
+    assert cached is not None
+    assert cached.user.pk == user.pk
+    assert "password" in cached.user.get_deferred_fields()
+    # Saving the user that came from the cache keeps the password.
+    cached.user.theme = "dark"
+    cached.user.save()
+    user.refresh_from_db()
+    assert user.check_password("correct horse battery staple")
