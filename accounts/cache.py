@@ -4,7 +4,8 @@ Each API request used to read its key and its plan from PostgreSQL; both are now
 `core.cache_aside` from the shared cache. Every change that goes through the ORM evicts at
 once, for every web process: saving or deleting a key, its user or a plan (signals, since
 the admin and cascading deletes change them too), and revoking keys (`api_key_revoke`, a bulk
-UPDATE, evicts explicitly). A change made any other way is seen within CACHE_SECONDS.
+UPDATE, evicts explicitly). A change made any other way is seen within CACHE_SECONDS. The
+user's password hash is never cached (the key is loaded with it deferred).
 """
 
 from __future__ import annotations
