@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from accounts.models import User
+from accounts.models import ApiKey, User
 from accounts.services import api_key_create
 from analysis.models import AnalysisJob
 from tests.analysis.audio import click_track_with_chord
@@ -161,7 +161,7 @@ def test_two_web_processes_and_two_workers_share_everything(
 
     details = wait_for(finished, timeout=180, what="the analyses to finish")
     assert [detail["status"] for detail in details] == ["succeeded"] * JOBS, details
-    assert all(job.attempts == 1 for job in AnalysisJob.objects.filter(pk__in=job_ids))
+    assert all(job.attempts == 1 for job in AnalysisJob.objects.filter(public_id__in=job_ids))
     runs = [
         line
         for worker in workers
@@ -186,3 +186,10 @@ def test_two_web_processes_and_two_workers_share_everything(
     for web in (web_a, web_b, web_a, web_b, web_a):
         assert _log_in(web, "nobody@example.com", "wrong").status_code == 200
     assert _log_in(web_b, "nobody@example.com", "wrong").status_code == 429
+
+    # A key revoked through A is refused by B at once, though B has it cached.
+    assert requests.get(f"{web_b}/api/v1/media/", headers=auth, timeout=30).status_code == 200
+    key = ApiKey.objects.get(user=user)
+    revoked = requests.delete(f"{web_a}/api/v1/api-keys/{key.public_id}/", headers=auth, timeout=30)
+    assert revoked.status_code == 204
+    assert requests.get(f"{web_b}/api/v1/media/", headers=auth, timeout=30).status_code == 401
