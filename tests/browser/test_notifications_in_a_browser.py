@@ -148,7 +148,7 @@ def test_a_running_analysis_shows_its_progress_and_stage_in_the_tab(
 
     job_id = _start_analysis(browser_session, media.public_id)
     page.wait_for_function(
-        "() => /^\\d+% · [A-Z][a-z ]+ — Analysis #\\d+ · Phonoglyph$/.test(document.title)",
+        "() => /^\\d+% · [A-Z][a-z ]+ — Analysis #[0-9a-f]+ · Phonoglyph$/.test(document.title)",
         timeout=60_000,
     )
     assert page.evaluate("document.querySelector(\"link[rel~='icon']\").href").startswith(

@@ -96,7 +96,7 @@ def test_a_newcomer_tries_the_sample_track_and_reads_its_results(
     page.get_by_role("button", name="Try it with a sample track").click()
 
     page.wait_for_url(re.compile(r"/analyses/[0-9a-f-]{36}/$"))
-    expect(page.get_by_role("status")).to_contain_text("free analysis has started")
+    expect(page.get_by_role("status").filter(has_text="free analysis has started")).to_be_visible()
     expect(page.get_by_text(CREDIT)).to_be_visible()
     _accessible(page, "sample job page")
     _results_shown(page, worker)
