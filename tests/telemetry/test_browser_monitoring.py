@@ -48,6 +48,8 @@ def test_configured_pages_load_vendored_sdks_with_a_json_config_block(
         "/static/js/monitoring-init.js",
         # The site's own behaviour (menu, theme toggle, copy buttons), loaded on every page.
         "/static/js/site.js",
+        # The header's unread count, on every page of a signed-in user.
+        "/static/js/notifications.js",
     ]
     # CSP: every script is either a file or a JSON data block, never inline code.
     inline = [(attrs, body) for attrs, body in scripts if "src=" not in attrs]
