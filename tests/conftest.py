@@ -153,22 +153,11 @@ def recording_server():
 @pytest.fixture
 def sentry_server(recording_server):
     """Sentry initialised with a DSN whose host is the recording server (project 42)."""
-    import sentry_sdk
-    from django.conf import settings as django_settings
+    from tests.support.sentry import sentry_start, sentry_stop
 
-    from telemetry.sentry import sentry_init
-
-    sentry_init(
-        dsn=f"http://publickey@127.0.0.1:{recording_server.port}/42",
-        environment="test",
-        release="",
-        traces_sample_rate=1.0,
-        base_dir=django_settings.BASE_DIR,
-    )
+    sentry_start(port=recording_server.port, traces_sample_rate=1.0)
     yield recording_server
-    sentry_sdk.flush(timeout=5)
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()
+    sentry_stop()
 
 
 @pytest.fixture

@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 import sentry_sdk
 from celery import shared_task
-from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.services import api_key_create
 from core.logging import request_id_var, user_id_var
 from telemetry.reporting import capture_processing_error
-from telemetry.sentry import sentry_init
 from telemetry.tracing import drain_transactions
+from tests.support.sentry import sentry_start, sentry_stop
 from tests.support.servers import RecordingServer
 
 pytestmark = pytest.mark.django_db
@@ -45,17 +44,9 @@ def detect_chords_and_crash(*, job_id: str) -> None:
 @pytest.fixture(params=RATES, ids=lambda rate: f"traces-{rate:.0%}")
 def sentry_at_rate(request: Any, recording_server: RecordingServer) -> Iterator[RecordingServer]:
     """Sentry posting to the recording server, tracing at the parametrised rate."""
-    sentry_init(
-        dsn=f"http://publickey@127.0.0.1:{recording_server.port}/42",
-        environment="test",
-        release="",
-        traces_sample_rate=request.param,
-        base_dir=django_settings.BASE_DIR,
-    )
+    sentry_start(port=recording_server.port, traces_sample_rate=request.param)
     yield recording_server
-    sentry_sdk.flush(timeout=5)
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()
+    sentry_stop()
 
 
 def _error_events(server: RecordingServer) -> list[dict[str, Any]]:

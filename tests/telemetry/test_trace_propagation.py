@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sentry_sdk
-from django.conf import settings as django_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -16,10 +15,10 @@ from accounts.models import User
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_run
 from telemetry import tracing
-from telemetry.sentry import sentry_init
 from tests.analysis.audio import click_track_with_chord
 from tests.analysis.conftest import give_credits
 from tests.support.audio import write_wav
+from tests.support.sentry import sentry_start, sentry_stop
 from tests.support.servers import RecordingServer
 from tests.support.workers import celery_worker
 
@@ -30,17 +29,9 @@ ENGINE_STAGES = {"decode", "rhythm", "tonal", "loudness", "structure", "store"}
 @pytest.fixture
 def untraced_sentry(recording_server: RecordingServer) -> Iterator[RecordingServer]:
     """Sentry posting to the recording server, tracing nothing on its own (rate 0)."""
-    sentry_init(
-        dsn=f"http://publickey@127.0.0.1:{recording_server.port}/42",
-        environment="test",
-        release="",
-        traces_sample_rate=0.0,
-        base_dir=django_settings.BASE_DIR,
-    )
+    sentry_start(port=recording_server.port, traces_sample_rate=0.0)
     yield recording_server
-    sentry_sdk.flush(timeout=5)
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()
+    sentry_stop()
 
 
 def _stage_spans(transaction: dict[str, Any]) -> list[dict[str, Any]]:
