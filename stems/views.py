@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api.authentication import request_user
-from accounts.models import User
 from billing.selectors import price_for
-from core.api.exceptions import DomainError, problem_response
+from core.api.exceptions import DomainError
+from jobs.progress_poll import job_progress_response
 from media.selectors import media_get_for_user
 from stems.errors import StemJobNotFound
 from stems.kind import CREDITS_FEATURE
@@ -109,23 +108,13 @@ def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
 
 @require_GET
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    """The job page's poll: status, percent, the stage in words and the time left if measured.
-
-    Signed out it answers 401 rather than a log-in redirect the page's script could not follow.
-    """
-    if not isinstance(request.user, User):
-        return problem_response(
-            request, status=401, code="not_authenticated", detail="Log in to follow this job."
-        )
-    try:
-        progress = stem_separation_job_progress_for_user(user=request.user, public_id=job_id)
-    except StemJobNotFound:
-        return problem_response(
-            request, status=404, code="not_found", detail="No such stem separation."
-        )
-    response = JsonResponse(asdict(progress))
-    response["Cache-Control"] = "no-store"
-    return response
+    """The job page's poll (`jobs.progress_poll`)."""
+    return job_progress_response(
+        request,
+        read=lambda user: stem_separation_job_progress_for_user(user=user, public_id=job_id),
+        not_found=StemJobNotFound,
+        not_found_detail="No such stem separation.",
+    )
 
 
 @login_required
