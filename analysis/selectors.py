@@ -13,13 +13,12 @@ from uuid import UUID
 
 from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 from analysis.cache import result_part_cached, result_part_cached_get
 from analysis.errors import AnalysisFeatureMissing, AnalysisJobNotFound, AnalysisNotSucceeded
 from analysis.models import AnalysisJob
-from jobs.progress import JobProgress, job_pace, job_progress_describe
+from jobs.progress import JobProgress, job_progress_measured
 
 # What the Spotify-style view is built from (engine.spotify.to_audio_analysis).
 AUDIO_ANALYSIS_FEATURES = ("tempo", "key", "loudness", "onsets", "sections", "timeline")
@@ -324,33 +323,15 @@ ANALYSIS_STAGE_WORDS = {
     "key": "Finding the key",
     "structure": "Finding the sections",
 }
-# How many of the latest analyses measure the pace of the next one.
-PACE_SAMPLE = 20
-
-
-def analysis_pace() -> float | None:
-    """Median processing seconds per audio second of the latest analyses that ran (no reuse).
-
-    Ordered by id, newest first, so the primary key's index serves it on every poll.
-    """
-    rows = (
-        AnalysisJob.objects.filter(
-            status=AnalysisJob.Status.SUCCEEDED, processing_seconds__gt=0, audio_seconds__gt=0
-        )
-        .order_by("-pk")
-        .values_list("processing_seconds", "audio_seconds")[:PACE_SAMPLE]
-    )
-    return job_pace((processing or 0.0, audio) for processing, audio in rows)
 
 
 def analysis_job_progress(*, job: AnalysisJob) -> JobProgress:
-    """How far `job` is, with the time left measured on recent jobs or on its own progress."""
-    pace = analysis_pace() if job.status == AnalysisJob.Status.RUNNING else None
-    return job_progress_describe(
+    """How far `job` is, with the time left measured on recent analyses or on its own progress."""
+    return job_progress_measured(
         job=job,
+        jobs=AnalysisJob.objects.all(),
+        audio_seconds=job.audio_seconds,
         stage_words=ANALYSIS_STAGE_WORDS,
-        expected_seconds=None if pace is None else pace * job.audio_seconds,
-        now=timezone.now(),
     )
 
 

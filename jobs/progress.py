@@ -12,10 +12,15 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from jobs.models import Job, JobStatus
 
+# How many of the latest jobs of a kind measure the pace of the next one.
+PACE_SAMPLE = 20
 # Fewer recent jobs than this say too little about the pace of the next one.
 MIN_RECENT_JOBS = 3
 # Below this much progress, or this long running, this job's own rate says too little.
@@ -96,3 +101,31 @@ def _time_left(
     if job.progress >= MIN_PERCENT_FOR_RATE and elapsed >= MIN_SECONDS_FOR_RATE:
         return round(elapsed * (100 - job.progress) / job.progress), "this_job"
     return None, None
+
+
+def job_recent_pace(jobs: QuerySet[Any]) -> float | None:
+    """Median processing seconds per audio second of the latest of `jobs` that succeeded.
+
+    `jobs` is one kind's job table (it has `audio_seconds`); runs that did no work (reused
+    results) are left out. Ordered by id, newest first, so the primary key's index serves it on
+    every poll.
+    """
+    rows = (
+        jobs.filter(status=JobStatus.SUCCEEDED, processing_seconds__gt=0, audio_seconds__gt=0)
+        .order_by("-pk")
+        .values_list("processing_seconds", "audio_seconds")[:PACE_SAMPLE]
+    )
+    return job_pace((processing or 0.0, audio) for processing, audio in rows)
+
+
+def job_progress_measured(
+    *, job: Job, jobs: QuerySet[Any], audio_seconds: float, stage_words: Mapping[str, str]
+) -> JobProgress:
+    """How far `job` is, with the time left measured on recent `jobs` or on its own progress."""
+    pace = job_recent_pace(jobs) if job.status == JobStatus.RUNNING else None
+    return job_progress_describe(
+        job=job,
+        stage_words=stage_words,
+        expected_seconds=None if pace is None else pace * audio_seconds,
+        now=timezone.now(),
+    )

@@ -10,12 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 from analysis.models import AnalysisJob
 from engine.stems import STEM_NAMES
-from jobs.progress import JobProgress, job_pace, job_progress_describe
+from jobs.progress import JobProgress, job_progress_measured
 from media.models import MediaFile
 from stems.errors import StemJobNotFound, StemNotFound, StemsNotAvailable
 from stems.models import StemSeparationJob
@@ -46,35 +45,15 @@ STEM_STAGE_WORDS = {
     "encoding": "Writing the stems",
     "separated": "Writing the stems",
 }
-# How many of the latest separations measure the pace of the next one.
-PACE_SAMPLE = 20
-
-
-def stem_separation_pace() -> float | None:
-    """Median processing seconds per audio second of the latest separations that succeeded.
-
-    Ordered by id, newest first, so the primary key's index serves it on every poll.
-    """
-    rows = (
-        StemSeparationJob.objects.filter(
-            status=StemSeparationJob.Status.SUCCEEDED,
-            processing_seconds__gt=0,
-            audio_seconds__gt=0,
-        )
-        .order_by("-pk")
-        .values_list("processing_seconds", "audio_seconds")[:PACE_SAMPLE]
-    )
-    return job_pace((processing or 0.0, audio) for processing, audio in rows)
 
 
 def stem_separation_job_progress(*, job: StemSeparationJob) -> JobProgress:
-    """How far `job` is, with the time left measured on recent jobs or on its own progress."""
-    pace = stem_separation_pace() if job.status == StemSeparationJob.Status.RUNNING else None
-    return job_progress_describe(
+    """How far `job` is, its time left measured on recent separations or on its own progress."""
+    return job_progress_measured(
         job=job,
+        jobs=StemSeparationJob.objects.all(),
+        audio_seconds=job.audio_seconds,
         stage_words=STEM_STAGE_WORDS,
-        expected_seconds=None if pace is None else pace * job.audio_seconds,
-        now=timezone.now(),
     )
 
 
