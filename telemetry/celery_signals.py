@@ -80,7 +80,7 @@ def add_request_context(headers: dict[str, Any] | None = None, **kwargs: Any) ->
 
 
 def _publishing_parent() -> tracing.TraceParent | None:
-    """Where a task enqueued now hangs: the traced span, else the untraced request or task."""
+    """Where a task enqueued now hangs: the traced span, else the request or the task."""
     if not sentry_sdk.get_client().is_active():
         return None
     parent = tracing.current_parent()
@@ -88,7 +88,7 @@ def _publishing_parent() -> tracing.TraceParent | None:
         return parent
     request = current_request.get()
     if request is not None:
-        return request.untraced_parent()
+        return request.trace_parent()
     return _task_trace.get()
 
 

@@ -4,8 +4,9 @@ The request monitor puts the request in `current_request` and nothing else: no s
 copied, no tag is set, no body is parsed for the requests that never report anything.
 `add_context`, an event processor installed on the global scope by `sentry_init`, reads it when
 an event is actually on its way and adds the route, the user id, the request id, the request
-(scrubbed afterwards by `before_send` and the event scrubber) and, for an untraced request, a
-trace id of its own. In a task it adds the request id, user id and job id of the log context.
+(scrubbed afterwards by `before_send` and the event scrubber) and the request's place in its
+trace (its recorded span when traced, else a trace id of its own). In a task it adds the
+request id, user id and job id of the log context.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.http import HttpRequest
 from django.urls import ResolverMatch
 
 from core.logging import job_id_var, request_id_var, user_id_var
-from telemetry.tracing import TraceParent
+from telemetry.tracing import RequestTrace, TraceParent
 
 UNMATCHED_ROUTE = "<unmatched>"
 # Headers that carry credentials or a person's address; the rest describe the client.
@@ -34,22 +35,30 @@ UPLOAD_PATH_PREFIXES = ("/api/v1/media/", "/media/")
 
 
 class RequestTelemetry:
-    """The request being served and where it hangs in a trace; its trace id is made on demand."""
+    """The request being served and where it hangs in a trace.
 
-    __slots__ = ("_fallback", "parent", "request")
+    `trace` is the record of a traced request; an untraced one makes its trace id on demand.
+    """
 
-    def __init__(self, request: HttpRequest, parent: TraceParent | None) -> None:
+    __slots__ = ("_untraced", "parent", "request", "trace")
+
+    def __init__(
+        self, request: HttpRequest, parent: TraceParent | None, trace: RequestTrace | None = None
+    ) -> None:
         self.request = request
         self.parent = parent
-        self._fallback: TraceParent | None = None
+        self.trace = trace
+        self._untraced: TraceParent | None = None
 
-    def untraced_parent(self) -> TraceParent:
-        """The trace id this untraced request reports under, and passes on to its tasks."""
-        if self._fallback is None:
+    def trace_parent(self) -> TraceParent:
+        """The span this request reports under and passes on to its tasks."""
+        if self.trace is not None:
+            return self.trace.span
+        if self._untraced is None:
             parent = self.parent
             trace_id = parent.trace_id if parent is not None else TraceParent.new_root().trace_id
-            self._fallback = TraceParent(trace_id, TraceParent.new_root().span_id, False)
-        return self._fallback
+            self._untraced = TraceParent(trace_id, TraceParent.new_root().span_id, False)
+        return self._untraced
 
 
 current_request: ContextVar[RequestTelemetry | None] = ContextVar(
@@ -154,22 +163,15 @@ def _add_request_context(event: dict[str, Any], current: RequestTelemetry) -> No
         user_id = user_id_of(request)
         if user_id is not None:
             event.setdefault("user", {}).setdefault("id", str(user_id))
-        if sentry_trace_is_stale(event):
-            parent = current.untraced_parent()
+        active = sentry_sdk.get_current_span()
+        if active is None or not active.sampled:
+            # Outside a task's transaction the scope's propagation context belongs to the
+            # worker thread, not to the request, and would tie unrelated requests into one.
+            span = current.trace_parent()
             event.setdefault("contexts", {})["trace"] = {
-                "trace_id": parent.trace_id,
-                "span_id": parent.span_id,
+                "trace_id": span.trace_id,
+                "span_id": span.span_id,
             }
-
-
-def sentry_trace_is_stale(event: dict[str, Any]) -> bool:
-    """True when an event carries no trace of an active transaction of this request.
-
-    An untraced request has no transaction; the scope's propagation context then belongs to
-    the worker thread, not to the request, and would tie unrelated requests into one trace.
-    """
-    span = sentry_sdk.get_current_span()
-    return span is None or not span.sampled
 
 
 def _add_task_context(event: dict[str, Any]) -> None:
