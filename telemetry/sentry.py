@@ -257,7 +257,11 @@ def sentry_init(
         integrations=[
             # Task headers carry a W3C traceparent of ours instead of Sentry's own headers.
             CeleryIntegration(monitor_beat_tasks=False, propagate_traces=False),
-            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+            # Logs are not sent to Sentry (they go to stdout as JSON), so no handler is put on
+            # every log record only to discard it there.
+            LoggingIntegration(
+                level=logging.INFO, event_level=logging.ERROR, sentry_logs_level=None
+            ),
             ContextIntegration(),
         ],
     )
