@@ -23,9 +23,10 @@
   below 4 kHz is small, hardly at all. The tempo moves to its half or double while that has
   more grid evidence in the body envelope (with the same tempo preference). So a kick on
   every beat keeps the beat although hats fill the level below it, and a snare between the
-  kicks is a beat of its own. Half a tempo is a candidate only when the body onsets group its
-  beats in twos rather than threes (more evidence at half than at a third of the tempo), so
-  the step never lands on every other eighth note of 6/8, which is no level of the meter.
+  kicks is a beat of its own. A move is allowed only between two tempi of which the slower
+  groups the faster's beats in twos rather than threes (the body onsets give more evidence at
+  half than at a third of the faster), so the step never lands on every other eighth note of
+  6/8, which is no level of the meter.
 * Pulse clarity (the tempo confidence): whether there is a pulse at all. In every 8 s window,
   at the window's own tempo within ±4 % of the global one (so ramps and drift still count),
   three things must hold at once: the onsets fall on a grid (onset strength on the grid at its
@@ -274,16 +275,17 @@ def beat_octave(
     favours, and the better of its own half and double with its share of the evidence of the
     two; no alternative when neither is a candidate.
 
-    From ``bpm``, the tempo moves to its half or double while that has more evidence. Half a
-    tempo is a candidate only when the body onsets group its beats in twos rather than threes
-    (more evidence at half than at a third of the tempo): in 6/8 the level of every other
-    eighth note cuts across the groups of three and is no level of the meter.
+    From ``bpm``, the tempo moves to its half or double while that has more evidence. A move
+    is allowed only between two tempi of which the slower groups the faster's beats in twos
+    rather than threes (more evidence at half than at a third of the faster): in 6/8 the level
+    of every other eighth note cuts across the groups of three and is no level of the meter.
     """
 
     def evidence(tempo: float) -> float:
         return _octave_evidence(tempo, [body], frame_rate)
 
     def grouped_in_twos(tempo: float) -> bool:
+        """Whether half of ``tempo`` rather than a third of it groups its beats."""
         third = tempo / 3
         return third < MIN_BPM or grid_evidence(body, frame_rate, tempo / 2) >= grid_evidence(
             body, frame_rate, third
