@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-ENGINE_VERSION = "2.1.0"
+ENGINE_VERSION = "2.2.0"
 FEATURES: tuple[str, ...] = (
     "tempo",
     "key",

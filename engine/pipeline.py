@@ -267,6 +267,9 @@ def describe_tempo(
         rate,
         low_envelope=low,
         mid_envelope=rhythm.onset_envelope(frames.mid_band_flux, rate),
+        body=rhythm.body_envelope(
+            frames.low_band_magnitude_flux, frames.mid_band_magnitude_flux, rate
+        ),
         attack=rhythm.attack_size(frames.spectral_flux, rate),
         octave_guard=octave_guard,
     )

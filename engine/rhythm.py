@@ -2,24 +2,31 @@
 
 * Tempo: the autocorrelation of the full-band onset envelope is summed over the first four
   multiples of each candidate beat period (a comb), for 40-240 BPM in 0.25 BPM steps.
-* Octave guard: a comb sums over multiples of the period, so its peak can sit at a quarter,
-  third, half or double of the beat rate just as well. The tempi related to the peak by 1/4,
-  1/3, 1/2, 2/3, 1, 3/2, 2, 3 and 4 are therefore compared by how well a beat grid at each
-  explains the onsets (``grid_evidence``): in every 8 s window the grid at its best phase
-  collects the onset strength at its points, divided by the square root of its number of
-  points, so a grid twice as dense must collect more than sqrt(2) times the strength to win
-  (its extra points must land on real onsets) and a grid half as dense must keep more than
-  1/sqrt(2) of it. The evidence is the geometric mean over three envelopes: the full band,
-  the band below 200 Hz (kick drum and bass) and the band from 200 Hz to 4 kHz (snare,
-  chords, melody). The full band alone is dominated by hi-hats and cymbals, whose many
-  high-frequency bins make every hat as loud as a kick in the log flux; the two lower bands
-  give the instruments that carry the beat an equal say, while the hats still count once,
-  so a level they alone fill (three beats of 3/4 marked by hats only) is not lost. A
-  log-normal preference for tempi near 110 BPM (spread 1.75 octaves) weighs in; the
-  perceived tempi of Western music cluster there. Both the extra bands and the quarter and
-  fourfold candidates (a comb peak at a quarter of a fast tempo) were measured against the
-  previous guard on both labelled sets (docs/accuracy.md); it replaced the 120 BPM preference
-  used alone, which got 19 of the 27 tempi of the accuracy bench right.
+* Octave guard, first step: a comb sums over multiples of the period, so its peak can sit at
+  a quarter, third, half or double of the beat rate just as well. The tempi related to the
+  peak by 1/4, 1/3, 1/2, 2/3, 1, 3/2, 2, 3 and 4 are therefore compared by how well a beat
+  grid at each explains the onsets (``grid_evidence``): in every 8 s window the grid at its
+  best phase collects the onset strength at its points, divided by the square root of its
+  number of points, so a grid twice as dense must collect more than sqrt(2) times the
+  strength to win (its extra points must land on real onsets) and a grid half as dense must
+  keep more than 1/sqrt(2) of it. The evidence is the geometric mean over three envelopes:
+  the full band, the band below 200 Hz (kick drum and bass) and the band from 200 Hz to
+  4 kHz (snare, chords, melody), with a log-normal preference for tempi near 110 BPM (spread
+  1.75 octaves). This step finds the tempo's family (a triple relation as well as a double
+  one) but not reliably its octave: in the log flux a soft hi-hat weighs nearly as much as a
+  kick, and a kick on every beat under eighth-note hats looks to every band like kick and
+  snare alternating under hats at twice the rate.
+* Octave guard, second step (``beat_octave``): the octave is settled by the instruments that
+  carry the beat. The body envelope (``body_envelope``) takes, frame by frame, the larger of
+  the plain-magnitude (not log) onset envelopes below 200 Hz and from 200 Hz to 4 kHz, each
+  scaled to unit deviation: a kick and a snare each count in full, a hi-hat, whose magnitude
+  below 4 kHz is small, hardly at all. The tempo moves to its half or double while that has
+  more grid evidence in the body envelope (with the same tempo preference). So a kick on
+  every beat keeps the beat although hats fill the level below it, and a snare between the
+  kicks is a beat of its own. A move is allowed only between two tempi of which the slower
+  groups the faster's beats in twos rather than threes (the body onsets give more evidence at
+  half than at a third of the faster), so the step never lands on every other eighth note of
+  6/8, which is no level of the meter.
 * Pulse clarity (the tempo confidence): whether there is a pulse at all. In every 8 s window,
   at the window's own tempo within ±4 % of the global one (so ramps and drift still count),
   three things must hold at once: the onsets fall on a grid (onset strength on the grid at its
@@ -35,9 +42,9 @@
   audio through: tremolo recurs but has no attacks, rubato playing and speech have attacks on
   no steady grid, noise has neither.
   Below ``PULSE_THRESHOLD`` the tempo is reported absent (measured in docs/accuracy.md).
-* Tempo alternatives: the other octave (half or double the tempo, whichever the guard's
-  evidence favours), weighted by its share of the evidence of the two, as MIREX tempo
-  estimators report T1, T2 and their relative strength.
+* Tempo alternatives: the other octave (half or double the tempo, whichever the second
+  step's evidence favours among its candidates), weighted by its share of the evidence of the
+  two, as MIREX tempo estimators report T1, T2 and their relative strength.
 * Beats: a dynamic-programming tracker (Ellis, 2007) finds the beat sequence that best
   balances onset strength against deviation from the tempo. It runs on the onset envelope of
   the band below 200 Hz, where kick drum and bass mark the beat: syncopated mid- and
@@ -250,26 +257,57 @@ def choose_octave(
     return sorted(ranked, key=lambda item: -item[1])
 
 
-def other_octave(
-    bpm: float,
-    envelope: Float64Array,
-    low_envelope: Float64Array | None,
-    frame_rate: float,
-    mid_envelope: Float64Array | None = None,
-) -> tuple[float, float] | None:
-    """Half or double ``bpm``, whichever has more evidence, with its share of the evidence of
-    the two; None when neither lies in the tempo range."""
-    bands = _bands(envelope, low_envelope, mid_envelope)
-    own = _octave_evidence(bpm, bands, frame_rate)
-    octaves = [
-        (candidate, _octave_evidence(candidate, bands, frame_rate))
-        for candidate in (bpm / 2, bpm * 2)
-        if MIN_BPM <= candidate <= MAX_BPM
-    ]
-    if not octaves:
-        return None
-    candidate, evidence = max(octaves, key=lambda item: item[1])
-    return (candidate, evidence / (own + evidence)) if own + evidence > 0 else None
+def body_envelope(
+    low_magnitude_flux: npt.ArrayLike, mid_magnitude_flux: npt.ArrayLike, frame_rate: float
+) -> Float64Array:
+    """Onsets of the instruments that carry the beat: per frame the larger of the plain-magnitude
+    onset envelopes below 200 Hz (kick, bass) and from 200 Hz to 4 kHz (snare, chords, melody),
+    each scaled to unit deviation, so a kick and a snare each count in full while a hi-hat,
+    whose magnitude below 4 kHz is small, hardly counts."""
+    low = onset_envelope(low_magnitude_flux, frame_rate)
+    return np.maximum(low, onset_envelope(mid_magnitude_flux, frame_rate))
+
+
+def beat_octave(
+    bpm: float, body: Float64Array, frame_rate: float
+) -> tuple[float, tuple[float, float] | None]:
+    """The octave of ``bpm`` the body envelope's grid evidence (with the tempo preference)
+    favours, and the better of its own half and double with its share of the evidence of the
+    two; no alternative when neither is a candidate.
+
+    From ``bpm``, the tempo moves to its half or double while that has more evidence. A move
+    is allowed only between two tempi of which the slower groups the faster's beats in twos
+    rather than threes (more evidence at half than at a third of the faster): in 6/8 the level
+    of every other eighth note cuts across the groups of three and is no level of the meter.
+    """
+
+    def evidence(tempo: float) -> float:
+        return _octave_evidence(tempo, [body], frame_rate)
+
+    def grouped_in_twos(tempo: float) -> bool:
+        """Whether half of ``tempo`` rather than a third of it groups its beats."""
+        third = tempo / 3
+        return third < MIN_BPM or grid_evidence(body, frame_rate, tempo / 2) >= grid_evidence(
+            body, frame_rate, third
+        )
+
+    def octaves(tempo: float) -> list[tuple[float, float]]:
+        allowed = [tempo / 2] if grouped_in_twos(tempo) else []
+        if grouped_in_twos(tempo * 2):
+            allowed.append(tempo * 2)
+        return [(c, evidence(c)) for c in allowed if MIN_BPM <= c <= MAX_BPM]
+
+    chosen, own = bpm, evidence(bpm)
+    # Each move doubles or halves the tempo inside 40-240 BPM, so it stops within three.
+    while True:
+        neighbours = octaves(chosen)
+        if not neighbours:
+            return chosen, None
+        candidate, candidate_evidence = max(neighbours, key=lambda item: item[1])
+        if candidate_evidence <= own:
+            total = own + candidate_evidence
+            return chosen, (candidate, candidate_evidence / total if total > 0 else 0.5)
+        chosen, own = candidate, candidate_evidence
 
 
 def pulse_clarity(envelope: Float64Array, frame_rate: float, bpm: float) -> float:
@@ -327,13 +365,16 @@ def estimate_tempo(
     *,
     low_envelope: Float64Array | None = None,
     mid_envelope: Float64Array | None = None,
+    body: Float64Array | None = None,
     attack: float | None = None,
     octave_guard: bool = True,
 ) -> TempoEstimate | None:
     """Global tempo candidate with its pulse clarity as confidence; None when the envelope
     is shorter than 4 s or carries no onsets at all. Compare the confidence with
     ``PULSE_THRESHOLD`` before believing the tempo. ``attack`` is ``attack_size`` of the flux
-    behind ``envelope``; without it the clarity is not scaled by the size of the attacks."""
+    behind ``envelope``; without it the clarity is not scaled by the size of the attacks.
+    ``body`` (``body_envelope``) settles the octave; without it, or when it carries no onsets,
+    the full-band envelope does."""
     if envelope.size < MIN_TEMPO_SECONDS * frame_rate or not np.any(envelope > 0):
         return None
     bpms, salience = tempo_salience(envelope, frame_rate)
@@ -351,11 +392,9 @@ def estimate_tempo(
     alternative: tuple[float, float] | None = None
     if octave_guard:
         bpm = choose_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)[0][0]
-        alternative = other_octave(bpm, envelope, low_envelope, frame_rate, mid_envelope)
-        if alternative is not None and alternative[1] > 0.5:
-            # An octave of the chosen tempo that was not itself a candidate (double of 2/3 of
-            # the peak, say) explains the onsets better: it is the better reading.
-            bpm, alternative = alternative[0], (bpm, 1.0 - alternative[1])
+        beat_onsets = body if body is not None and np.any(body > 0) else envelope
+        bpm, other = beat_octave(bpm, beat_onsets, frame_rate)
+        alternative = None if other is None else (float(other[0]), float(other[1]))
     clarity = pulse_clarity(envelope, frame_rate, bpm)
     if attack is not None:
         clarity *= attack / (attack + _ATTACK_SCALE)

@@ -8,7 +8,13 @@ import numpy.typing as npt
 import pytest
 
 from engine.pipeline import analyze
-from tests.engine.engine_signals import click_ramp, click_track, drum_pattern, f_measure
+from tests.engine.engine_signals import (
+    click_ramp,
+    click_track,
+    drum_pattern,
+    f_measure,
+    metered_pattern,
+)
 from tests.support.audio import encode
 
 
@@ -46,7 +52,13 @@ def test_drum_pattern_downbeats_fall_on_beats(workdir: Path) -> None:
 
 @pytest.mark.parametrize(
     ("maker", "bpm"),
-    [(click_track, 60.0), (click_track, 180.0), (drum_pattern, 70.0), (drum_pattern, 180.0)],
+    [
+        (click_track, 60.0),
+        (click_track, 180.0),
+        (drum_pattern, 60.0),
+        (drum_pattern, 70.0),
+        (drum_pattern, 180.0),
+    ],
 )
 def test_octave_guard_keeps_slow_and_fast_patterns_at_their_own_tempo(
     workdir: Path, maker: Callable[..., tuple[npt.NDArray[np.float32], list[float]]], bpm: float
@@ -90,3 +102,40 @@ def test_tempo_alternative_is_the_other_octave_with_at_most_half_the_evidence(
     (alternative,) = result.tempo.alternatives
     assert alternative.bpm / result.tempo.bpm in (pytest.approx(0.5), pytest.approx(2.0))
     assert 0.0 < alternative.weight <= 0.5
+
+
+@pytest.mark.parametrize("bpm", [56.0, 64.0])
+def test_a_kick_on_every_slow_beat_under_eighth_note_hats_keeps_the_beat(
+    workdir: Path, bpm: float
+) -> None:
+    # The hats fill the level below the beat as evenly as the kicks fill the beat; only how
+    # loud each is below 4 kHz tells the beat from its subdivision.
+    signal, beats = drum_pattern(bpm, 20.0)
+    path = encode(signal, workdir / f"slow_drums_{int(bpm)}.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(bpm, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
+    assert result.tempo.beats_per_bar is None
+
+
+@pytest.mark.parametrize("meter", ["2/4", "4/4"])
+def test_a_snare_between_fast_kicks_is_a_beat_of_its_own(workdir: Path, meter: str) -> None:
+    signal, beats, downbeats = metered_pattern(170.0, 20.0, meter)
+    path = encode(signal, workdir / f"fast_{meter.replace('/', '-')}.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(170.0, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
+    assert result.tempo.beats_per_bar == int(meter[0])
+    assert f_measure(list(result.tempo.downbeats), downbeats) >= 0.9
+
+
+def test_fast_six_eight_is_not_read_at_every_other_eighth_note(workdir: Path) -> None:
+    signal, beats, _ = metered_pattern(180.0, 20.0, "6/8")
+    path = encode(signal, workdir / "fast_6-8.wav")
+    result = analyze(path, features=["tempo"])
+    assert result.tempo is not None
+    assert result.tempo.bpm == pytest.approx(180.0, rel=0.04)
+    assert f_measure(list(result.tempo.beats), beats) >= 0.9
+    assert all(abs(alternative.bpm - 90.0) > 4.0 for alternative in result.tempo.alternatives)
