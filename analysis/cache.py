@@ -7,10 +7,15 @@ Spotify-style view as the stored gzip JSON, which the API sends as it is. A miss
 database or storage and fills the cache; any save or delete of the job evicts its entries,
 because deletions come by cascade (a user or an upload deleted) and from the admin, which no
 service of ours sees.
+
+With the cache unreachable, reads go to the database and storage and nothing is stored; a job
+saved or deleted meanwhile cannot evict its entries, which is logged as an error naming the
+job, since its old entries may be served until they expire.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Literal
 from uuid import UUID
@@ -20,7 +25,10 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from analysis.models import AnalysisJob
+from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_resting
 from telemetry.reporting import observe_result_cache
+
+logger = logging.getLogger(__name__)
 
 CachedPart = Literal["detail", "arrays", "audio-analysis"]
 PARTS: tuple[CachedPart, ...] = ("detail", "arrays", "audio-analysis")
@@ -37,21 +45,40 @@ def _part_key(*, owner_id: int, public_id: UUID, part: CachedPart) -> str:
     return f"analysis:v2:{part}:{owner_id}:{public_id}"
 
 
+def _cache_get(key: str) -> Any:
+    if shared_cache_resting():
+        return None
+    try:
+        return cache.get(key)
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
+        return None
+
+
+def _cache_set(key: str, value: Any) -> None:
+    if shared_cache_resting():
+        return
+    try:
+        cache.set(key, value, timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS)
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
+
+
 def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], bytes]) -> bytes:
     """`load()`'s stored gzip JSON of a succeeded job's `part`, from the cache when there."""
     key = _part_key(owner_id=job.owner_id, public_id=job.public_id, part=part)
-    value: bytes | None = cache.get(key)
+    value: bytes | None = _cache_get(key)
     observe_result_cache(part, hit=value is not None)
     if value is None:
         value = load()
-        cache.set(key, value, timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS)
+        _cache_set(key, value)
     return value
 
 
 def result_part_cached_get(*, owner_id: int, public_id: UUID, part: CachedPart) -> bytes | None:
     """The cached `part` of job `public_id` of `owner_id`, or None (not counted: the caller
     then reads the job and asks result_part_cached, which counts the miss)."""
-    value: bytes | None = cache.get(_part_key(owner_id=owner_id, public_id=public_id, part=part))
+    value: bytes | None = _cache_get(_part_key(owner_id=owner_id, public_id=public_id, part=part))
     if value is not None:
         observe_result_cache(part, hit=True)
     return value
@@ -59,7 +86,7 @@ def result_part_cached_get(*, owner_id: int, public_id: UUID, part: CachedPart) 
 
 def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | None:
     """A succeeded job's cached detail, or None; counts the hit or miss."""
-    value: dict[str, Any] | None = cache.get(detail_key(owner_id=owner_id, public_id=public_id))
+    value: dict[str, Any] | None = _cache_get(detail_key(owner_id=owner_id, public_id=public_id))
     observe_result_cache("detail", hit=value is not None)
     return value
 
@@ -67,11 +94,7 @@ def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | Non
 def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
     """Keep a job's detail once it succeeded; until then it still changes."""
     if job.status == AnalysisJob.Status.SUCCEEDED:
-        cache.set(
-            detail_key(owner_id=job.owner_id, public_id=job.public_id),
-            data,
-            timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS,
-        )
+        _cache_set(detail_key(owner_id=job.owner_id, public_id=job.public_id), data)
 
 
 def result_cache_keys(job: AnalysisJob) -> list[str]:
@@ -84,7 +107,16 @@ def result_cache_keys(job: AnalysisJob) -> list[str]:
 
 
 def result_cache_evict(job: AnalysisJob) -> None:
-    cache.delete_many(result_cache_keys(job))
+    try:
+        cache.delete_many(result_cache_keys(job))
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
+        logger.error(
+            "cache unreachable: the cached results of analysis %s may be served until they "
+            "expire (PHONOGLYPH_RESULT_CACHE_SECONDS): %s",
+            job.public_id,
+            error,
+        )
 
 
 def _evict(sender: type[AnalysisJob], instance: AnalysisJob, **kwargs: Any) -> None:

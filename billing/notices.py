@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from billing.models import CreditAccount
+from core.cache import UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,16 @@ def credits_low_check(*, user_id: int, available: int | None = None) -> None:
             return
         available = account.available
     marker = f"billing:credits-low:{user_id}"
-    if available >= threshold:
-        cache.delete(marker)
-        return
-    if not cache.add(marker, 1, timeout=None):
+    try:
+        if available >= threshold:
+            cache.delete(marker)
+            return
+        if not cache.add(marker, 1, timeout=None):
+            return
+    except UNREACHABLE as error:
+        # Without the marker every change below the threshold would notify again; the change
+        # itself is committed and must not fail for a notice.
+        logger.warning("cache unreachable; no credits-low notice for user %s: %s", user_id, error)
         return
     notice = CreditsLow(user_id=user_id, available=available, threshold=threshold)
     for name, listener in list(_LISTENERS.items()):

@@ -32,6 +32,32 @@ _down_until: dict[str, float] = {}
 _state_lock = threading.Lock()
 
 
+def _default_state_key() -> str:
+    # Named after the location, so a cache pointed elsewhere (a test, say) starts afresh.
+    return f"default|{caches.settings['default'].get('LOCATION')}"
+
+
+def shared_cache_resting() -> bool:
+    """Whether the default cache failed within the last DEFAULT_RETRY_SECONDS.
+
+    Callers that can do without the cache skip it meanwhile: a Redis that drops packets would
+    otherwise cost every call its socket timeout.
+    """
+    return time.monotonic() < _down_until.get(_default_state_key(), 0.0)
+
+
+def shared_cache_failed(error: BaseException) -> None:
+    """Note that the default cache is unreachable; it is tried again after a rest."""
+    key = _default_state_key()
+    with _state_lock:
+        first = time.monotonic() >= _down_until.get(key, 0.0)
+        _down_until[key] = time.monotonic() + DEFAULT_RETRY_SECONDS
+    if first:
+        logger.warning(
+            "cache unreachable, reading the sources for %.0f s: %s", DEFAULT_RETRY_SECONDS, error
+        )
+
+
 class ResilientCache(BaseCache):
     """Forward to the cache alias in LOCATION; fall back to process memory when it is down."""
 

@@ -10,20 +10,20 @@ marker expires. `timeout` must therefore exceed the time between a reader's load
 and it bounds how long a change that no eviction reports (a bulk UPDATE, a manual edit in
 the database) can go unseen.
 
-When the cache is unreachable every read goes to the database (the source of truth), and a
-failed eviction is logged: entries it should have removed expire within `timeout`.
+When the cache is unreachable every read goes to the database (the source of truth), without
+trying the cache again for a few seconds (`core.cache.shared_cache_resting`), and a failed
+eviction is logged: entries it should have removed expire within `timeout`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.core.cache import cache
 
-from core.cache import UNREACHABLE
+from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_resting
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +34,21 @@ EVICTED = "cache-aside:evicted"
 
 def cached_read(key: str, load: Callable[[], T | None], *, timeout: float) -> T | None:
     """`load()`'s value under `key`, from the cache when there; None (not cached) when absent."""
+    if shared_cache_resting():
+        return load()
     try:
         value = cache.get(key)
-    except UNREACHABLE:
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
         return load()
     if value is not None and value != EVICTED:
         return value  # type: ignore[no-any-return]  # what load() stored under this key
     loaded = load()
     if loaded is not None and value is None:
-        with contextlib.suppress(*UNREACHABLE):
+        try:
             cache.add(key, loaded, timeout=timeout)
+        except UNREACHABLE as error:
+            shared_cache_failed(error)
     return loaded
 
 
@@ -55,4 +60,5 @@ def cache_evict(keys: Iterable[str], *, timeout: float) -> None:
     try:
         cache.set_many(dict.fromkeys(keys, EVICTED), timeout=timeout)
     except UNREACHABLE as error:
+        shared_cache_failed(error)
         logger.warning("cache unreachable; %d entries expire on their own: %s", len(keys), error)
