@@ -4,17 +4,21 @@ Media owns the preview: it is a copy of the user's audio, stored privately besid
 deleted with it. Every accepted upload queues its making (`media.tasks.media_preview_make`,
 on the default queue); a worker that already holds a local copy of the audio (the analysis
 job's run) makes it too when it is still missing. Until it exists the pages say it is being
-prepared and offer the original upload.
+prepared and offer the original upload. A preview still pending long after its task's last
+retry would have ended (the message lost with a broker that keeps nothing on disk, say) is
+queued again by a periodic sweep (`media_previews_requeue_lost`), for a day at most.
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from engine.errors import EngineError
@@ -29,6 +33,10 @@ logger = logging.getLogger(__name__)
 # Transcoding runs far faster than real time; the deadline only stops a stuck child.
 _TIMEOUT_BASE_SECONDS = 60.0
 _TIMEOUT_PER_AUDIO_SECOND = 0.5
+# Past the task's retries (30 s doubling five times: about 16 minutes) a pending preview's task
+# is lost, not slow; it is queued again at this interval, and given up on after a day.
+PREVIEW_LOST_AFTER = timedelta(minutes=30)
+PREVIEW_REQUEUE_UNTIL = timedelta(days=1)
 # What publishing raises while the broker is unreachable.
 _PUBLISH_ERRORS: tuple[type[Exception], ...] = (KombuOperationalError, ConnectionError, OSError)
 
@@ -50,6 +58,29 @@ def media_preview_request(*, media_id: int) -> None:
             media_preview_give_up(media_id=media_id)
 
     transaction.on_commit(publish)
+
+
+def media_previews_requeue_lost(*, now: datetime | None = None) -> tuple[int, int]:
+    """Queue again the previews pending for longer than PREVIEW_LOST_AFTER; give up on those
+    uploaded more than PREVIEW_REQUEUE_UNTIL ago. Returns (queued again, given up)."""
+    now = now or timezone.now()
+    lost = MediaFile.objects.filter(
+        status=MediaFile.Status.READY,
+        preview_status=MediaFile.PreviewStatus.PENDING,
+        preview_key="",
+        updated_at__lt=now - PREVIEW_LOST_AFTER,
+    )
+    given_up = lost.filter(created_at__lt=now - PREVIEW_REQUEUE_UNTIL).update(
+        preview_status=MediaFile.PreviewStatus.FAILED, updated_at=now
+    )
+    requeued = 0
+    for media_id in lost.values_list("pk", flat=True):
+        # Touched first, so the next sweep waits PREVIEW_LOST_AFTER again for this request.
+        if MediaFile.objects.filter(pk=media_id, preview_key="").update(updated_at=now):
+            logger.warning("the preview of media %s was still pending; queued again", media_id)
+            media_preview_request(media_id=media_id)
+            requeued += 1
+    return requeued, given_up
 
 
 def media_preview_give_up(*, media_id: int) -> None:

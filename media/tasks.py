@@ -7,7 +7,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from media.errors import StorageUnavailable
-from media.preview import media_preview_give_up
+from media.preview import media_preview_give_up, media_previews_requeue_lost
 from media.preview import media_preview_make as make_preview
 
 # A storage outage is worth a few tries spread over some minutes; past them the upload stays
@@ -35,3 +35,10 @@ def media_preview_make(self: Task[Any, Any], media_id: int) -> None:
         raise self.retry(
             exc=failure, countdown=PREVIEW_RETRY_BACKOFF_SECONDS * 2**self.request.retries
         ) from failure
+
+
+@shared_task(name="media.tasks.media_previews_sweep", ignore_result=True)
+def media_previews_sweep() -> dict[str, int]:
+    """Queue again the previews whose task was lost; give up on those a day old."""
+    requeued, given_up = media_previews_requeue_lost()
+    return {"requeued": requeued, "given_up": given_up}

@@ -395,6 +395,7 @@ vars().setdefault("CELERY_BEAT_SCHEDULE", {}).update(
             "task": "stems.tasks.stem_separation_jobs_sweep",
             "schedule": float(STEMS_SWEEP_INTERVAL_SECONDS),
         },
+        "media-previews-sweep": {"task": "media.tasks.media_previews_sweep", "schedule": 600.0},
     }
 )
 

@@ -4,12 +4,10 @@ that cannot be made leaves the upload standing and its page saying so."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -22,7 +20,7 @@ from tests.browser.conftest import _use_broker
 from tests.factories import DEFAULT_PASSWORD
 from tests.media.audio import UPLOAD_EXTENSIONS
 from tests.media.conftest import MediaDirs, files_under, multipart
-from tests.support.workers import Worker, wait_for, worker_start
+from tests.support.workers import Worker, wait_for
 
 # An address nothing listens on: publishing there fails at once.
 UNREACHABLE_BROKER = "redis://127.0.0.1:9/0"
@@ -56,27 +54,16 @@ def _logged_in(user: Any) -> Client:
     return client
 
 
-@pytest.fixture
-def worker(postgres_url: str, redis_url: str, settings: Any, tmp_path: Path) -> Iterator[Worker]:
-    """A worker on the default queue only: no analysis or separation can run."""
-    redis.Redis.from_url(redis_url).flushdb()
-    started = worker_start(
-        name="previews",
-        queue_name="celery",
-        log_dir=tmp_path,
-        database=True,
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        AWS_STORAGE_BUCKET_NAME="",
-    )
-    yield started
-    started.stop()
-    redis.Redis.from_url(redis_url).flushdb()
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_every_accepted_format_gets_a_preview_without_being_analysed(
-    worker: Worker, api_client: APIClient, upload, audio, user, tmp_path: Path, settings: Any
+    preview_worker: Worker,
+    api_client: APIClient,
+    upload,
+    audio,
+    user,
+    tmp_path: Path,
+    settings: Any,
 ) -> None:
     settings.PHONOGLYPH_UPLOADS_PER_HOUR = len(UPLOAD_EXTENSIONS) + 1
     media_ids = {}
@@ -100,7 +87,7 @@ def test_every_accepted_format_gets_a_preview_without_being_analysed(
             == len(media_ids)
         ),
         timeout=120,
-        what=f"every preview\n{worker.output()}",
+        what=f"every preview\n{preview_worker.output()}",
     )
 
     assert AnalysisJob.objects.count() == 0
