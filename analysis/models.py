@@ -61,9 +61,11 @@ class AnalysisJob(Job):
                 condition=~Q(status="succeeded") | Q(result__isnull=False),
                 name="analysis_job_succeeded_has_result",
             ),
+            # A failed sample analysis (the worker or storage let it down, never the user)
+            # does not count: the account may try the sample again, still free.
             models.UniqueConstraint(
                 fields=["owner"],
-                condition=Q(is_sample_track=True),
+                condition=Q(is_sample_track=True) & ~Q(status="failed"),
                 name="analysis_job_one_sample_track_per_owner",
             ),
         ]

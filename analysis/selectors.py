@@ -37,8 +37,14 @@ def analysis_job_get_for_user(*, user: User, public_id: UUID) -> AnalysisJob:
 
 
 def analysis_sample_track_job_for_user(*, user: User) -> AnalysisJob | None:
-    """The account's free analysis of the sample track (analysis.sample), if it started one."""
-    return analysis_job_list_for_user(user=user).filter(is_sample_track=True).first()
+    """The account's free analysis of the sample track (analysis.sample), if it started one
+    that has not failed."""
+    return (
+        analysis_job_list_for_user(user=user)
+        .filter(is_sample_track=True)
+        .exclude(status=AnalysisJob.Status.FAILED)
+        .first()
+    )
 
 
 def analysis_job_reusable(

@@ -126,7 +126,8 @@ def analysis_sample_track_start(*, user: User) -> SampleTrackStart:
     The file takes the path of every upload (validation, scan, quota, storage) and the job is
     an ordinary `analysis` job of every feature, which its kind prices at 0 credits because it
     is the sample: nothing is reserved or charged, so the ledger has no posting for it. An
-    account that already started its sample analysis gets that job back (started=False).
+    account that already started its sample analysis gets that job back (started=False),
+    unless it failed: then a new one starts.
     Raises the upload's refusals (QuotaExceeded, StorageUnavailable, ...) and the job layer's
     TooManyJobs; then no sample analysis exists and a later call may try again.
     """

@@ -95,6 +95,18 @@ def test_a_second_try_returns_the_first_sample_analysis(user: User) -> None:
     assert AnalysisJob.objects.filter(owner=user).count() == 1
 
 
+def test_a_failed_sample_analysis_may_be_tried_again_still_free(user: User) -> None:
+    first = analysis_sample_track_start(user=user).job
+    AnalysisJob.objects.filter(pk=first.pk).update(status=AnalysisJob.Status.FAILED)
+
+    again = analysis_sample_track_start(user=user)
+
+    assert again.started
+    assert again.job.pk != first.pk
+    assert analysis_sample_track_start(user=user).job.pk == again.job.pk
+    assert not Transfer.objects.filter(debit_account__user=user).exists()
+
+
 def test_each_account_gets_its_own_sample_analysis(user: User, other_user: User) -> None:
     mine = analysis_sample_track_start(user=user).job
     theirs = analysis_sample_track_start(user=other_user).job
