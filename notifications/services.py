@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -114,3 +115,11 @@ def notification_email_preference_set(*, user: User, email_on_job_end: bool) -> 
     NotificationPreference.objects.update_or_create(
         user=user, defaults={"email_on_job_end": email_on_job_end}
     )
+
+
+def notifications_prune(*, now: datetime | None = None) -> int:
+    """Delete the notifications older than PHONOGLYPH_NOTIFICATIONS_KEEP_DAYS; return how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PHONOGLYPH_NOTIFICATIONS_KEEP_DAYS)
+    deleted, _ = Notification.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

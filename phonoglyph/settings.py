@@ -448,7 +448,11 @@ CELERY_BEAT_SCHEDULE.update(
         "webhooks-dispatch-due": {
             "task": "webhooks.tasks.webhook_deliveries_dispatch",
             "schedule": PHONOGLYPH_WEBHOOK_DISPATCH_INTERVAL_SECONDS,
-        }
+        },
+        "notifications-prune": {
+            "task": "notifications.tasks.notifications_prune",
+            "schedule": 86400.0,
+        },
     }
 )
 
