@@ -20,7 +20,7 @@ from accounts.services import api_key_create
 from analysis.cache import result_cache_keys
 from analysis.models import AnalysisJob
 from analysis.services import analysis_job_create, analysis_job_run
-from tests.analysis.conftest import give_credits
+from tests.analysis.conftest import give_credits, succeeded_job
 from tests.analysis.factories import MediaFileFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,19 +102,10 @@ def test_an_unfinished_job_is_not_cached(
     assert not any(cache.has_key(key) for key in result_cache_keys(job))
 
 
-def _succeeded_job(user: User) -> AnalysisJob:
-    give_credits(user)
-    job = analysis_job_create(
-        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
-    )
-    analysis_job_run(job_id=job.pk, worker_host="worker-a")
-    return AnalysisJob.objects.get(pk=job.pk)
-
-
 def test_cached_results_are_served_without_reading_the_job_and_only_to_its_owner(
     redis_cache: None, api_client: APIClient, user: User, other_user: User
 ) -> None:
-    job = _succeeded_job(user)
+    job = succeeded_job(user)
     first = _read_all(api_client, job.public_id)
     with CaptureQueriesContext(connection) as queries:
         second = _read_all(api_client, job.public_id)
@@ -134,7 +125,7 @@ def test_cached_results_are_served_without_reading_the_job_and_only_to_its_owner
 def test_the_audio_analysis_view_is_the_same_json_with_or_without_gzip(
     redis_cache: None, api_client: APIClient, user: User
 ) -> None:
-    job = _succeeded_job(user)
+    job = succeeded_job(user)
     path = f"/api/v1/analyses/{job.public_id}/audio-analysis/"
     for _ in range(2):  # from storage, then from the cache
         plain = api_client.get(path)

@@ -6,10 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from analysis.models import AnalysisJob
-from analysis.services import analysis_job_create, analysis_job_run
-from tests.analysis.conftest import give_credits
-from tests.analysis.factories import MediaFileFactory
+from tests.analysis.conftest import succeeded_job
 
 pytestmark = pytest.mark.django_db
 
@@ -17,12 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_a_job_runs_and_its_results_are_read_while_the_cache_is_down(
     unreachable_redis: str, api_client: APIClient, user: User
 ) -> None:
-    give_credits(user)
-    job = analysis_job_create(
-        user=user, media_public_id=MediaFileFactory.create(owner=user).public_id, features=None
-    )
-    analysis_job_run(job_id=job.pk, worker_host="worker-a")
-    job = AnalysisJob.objects.get(pk=job.pk)
+    job = succeeded_job(user)
     assert job.status == "succeeded"
 
     for path in ("", "audio-analysis/", "timeline/"):

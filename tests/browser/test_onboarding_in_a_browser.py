@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from playwright.sync_api import Page, expect
 
 from analysis.models import AnalysisJob
@@ -23,7 +22,7 @@ from tests.browser.conftest import BrowserSession
 from tests.browser.test_pages_in_a_browser import _log_in
 from tests.factories import UserFactory
 from tests.support.audio import write_wav
-from tests.support.workers import Worker, worker_start
+from tests.support.workers import Worker, local_storage_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -40,19 +39,14 @@ def worker(
     settings: Any,
     tmp_path: Path,
 ) -> Iterator[Worker]:
-    redis.Redis.from_url(redis_url).flushdb()
-    started = worker_start(
+    with local_storage_worker(
         name="onboarding",
         queue_name="analysis",
         also_queues=["celery"],
         log_dir=tmp_path,
-        database=True,
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        AWS_STORAGE_BUCKET_NAME="",
-    )
-    yield started
-    started.stop()
-    redis.Redis.from_url(redis_url).flushdb()
+        redis_url=redis_url,
+    ) as started:
+        yield started
 
 
 @pytest.fixture

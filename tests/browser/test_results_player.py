@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from playwright.sync_api import Browser, expect
 from rest_framework.test import APIClient
 
@@ -25,7 +24,7 @@ from tests.browser.test_pages_in_a_browser import _log_in
 from tests.factories import UserFactory
 from tests.media.audio import UPLOAD_EXTENSIONS, sine
 from tests.support.audio import encode
-from tests.support.workers import Worker, wait_for, worker_start
+from tests.support.workers import Worker, local_storage_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -53,19 +52,14 @@ def worker(
     settings: Any,
     tmp_path: Path,
 ) -> Iterator[Worker]:
-    redis.Redis.from_url(redis_url).flushdb()
-    started = worker_start(
+    with local_storage_worker(
         name="player",
         queue_name="analysis",
         also_queues=["celery"],
         log_dir=tmp_path,
-        database=True,
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        AWS_STORAGE_BUCKET_NAME="",
-    )
-    yield started
-    started.stop()
-    redis.Redis.from_url(redis_url).flushdb()
+        redis_url=redis_url,
+    ) as started:
+        yield started
 
 
 def _analysed(worker: Worker) -> tuple[Any, AnalysisJob]:

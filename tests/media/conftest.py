@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 from django.http import HttpResponse
 from rest_framework.test import APIClient
 
@@ -22,7 +21,7 @@ from tests.support.audio import encode, silent_flac
 
 # The S3 fixtures, for the media tests.
 from tests.support.s3 import S3_STORAGE, S3Server, s3_server, s3_storage  # noqa: F401
-from tests.support.workers import Worker, worker_start
+from tests.support.workers import Worker, local_storage_worker
 
 LOCAL_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
@@ -185,15 +184,7 @@ def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
 @pytest.fixture
 def preview_worker(postgres_url: str, redis_url: str, settings, tmp_path: Path) -> Iterator[Worker]:
     """A worker on the default queue only: no analysis or separation can run."""
-    redis.Redis.from_url(redis_url).flushdb()
-    started = worker_start(
-        name="previews",
-        queue_name="celery",
-        log_dir=tmp_path,
-        database=True,
-        MEDIA_ROOT=str(settings.MEDIA_ROOT),
-        AWS_STORAGE_BUCKET_NAME="",
-    )
-    yield started
-    started.stop()
-    redis.Redis.from_url(redis_url).flushdb()
+    with local_storage_worker(
+        name="previews", queue_name="celery", log_dir=tmp_path, redis_url=redis_url
+    ) as started:
+        yield started

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import redis
 from celery import Task
 from django.conf import settings
 from django.db import connection
@@ -229,3 +230,26 @@ def wait_for(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@contextmanager
+def local_storage_worker(
+    *, name: str, queue_name: str, log_dir: Path, redis_url: str, also_queues: Sequence[str] = ()
+) -> Iterator[Worker]:
+    """A worker on this test's database and local media folder, on a broker emptied before
+    and after, so no task of another test reaches it and none of its own outlives it."""
+    redis.Redis.from_url(redis_url).flushdb()
+    started = worker_start(
+        name=name,
+        queue_name=queue_name,
+        also_queues=also_queues,
+        log_dir=log_dir,
+        database=True,
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        AWS_STORAGE_BUCKET_NAME="",
+    )
+    try:
+        yield started
+    finally:
+        started.stop()
+        redis.Redis.from_url(redis_url).flushdb()
