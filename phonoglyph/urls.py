@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from core.api.exceptions import api_path_unknown
 from phonoglyph import views
 
 handler400 = "core.api.exceptions.bad_request"
@@ -27,4 +28,5 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("phonoglyph.api.urls", "api"), namespace="api")),
+    re_path(r"^api/", api_path_unknown),
 ]

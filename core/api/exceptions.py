@@ -13,8 +13,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
@@ -211,6 +218,27 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if is_api_request(request):
         return problem_response(request, status=404, code="not_found", detail="No such resource.")
     return render(request, "errors/404.html", status=404)
+
+
+def api_path_unknown(request: HttpRequest) -> HttpResponse:
+    """The last route under /api/: a path no API route takes.
+
+    A 404 problem in every mode: without this route development mode would answer with
+    Django's HTML debug page, which an integrator's client cannot read. A path that only lacks
+    its trailing slash is redirected with 308, which keeps the method and the body (the 301 of
+    APPEND_SLASH would turn a POST into a GET).
+    """
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_path_unknown:
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else ""), preserve_request=True
+            )
+    return page_not_found(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

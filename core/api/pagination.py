@@ -5,6 +5,9 @@ from typing import Any
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from rest_framework import pagination
 
+# Offsets beyond a signed 64-bit integer are refused by the database itself.
+_LARGEST_SQL_INTEGER = 2**63 - 1
+
 
 class LastPageCountingPaginator(Paginator[Any]):
     """A paginator that counts the rows only when the page asked for is full.
@@ -23,6 +26,9 @@ class LastPageCountingPaginator(Paginator[Any]):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > _LARGEST_SQL_INTEGER:
+            # No table holds that many rows: the COUNT tells the page is past the end.
+            self.validate_number(number)
         rows = list(self.object_list[bottom : bottom + self.per_page])
         if 0 < len(rows) < self.per_page or (not rows and number == 1):
             self.__dict__["count"] = bottom + len(rows)  # count is a cached_property

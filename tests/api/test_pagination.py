@@ -38,7 +38,7 @@ def test_a_full_page_reports_the_total_and_the_next_page(api_client, user):
 
 def test_a_page_past_the_end_or_not_a_number_is_404(api_client, user):
     MediaFileFactory.create_batch(2, owner=user)
-    for page in ("2", "9", "0", "x"):
+    for page in ("2", "9", "0", "x", str(2**63), "6063981340482367354044416"):
         response = api_client.get(f"/api/v1/media/?page={page}")
         assert response.status_code == 404, page
         assert response["Content-Type"] == "application/problem+json"

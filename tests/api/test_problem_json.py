@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -89,9 +90,22 @@ def test_unauthenticated_request_is_401_problem(anon_client: APIClient) -> None:
     assert body["instance"] == "/api/v1/me/"
 
 
-def test_unknown_api_path_is_404_problem_from_django(api_client: APIClient) -> None:
-    body = assert_problem(api_client.get("/api/v1/no-such-thing/"), 404)
-    assert body["code"] == "not_found"
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "development"])
+def test_unknown_api_path_is_404_problem_in_every_mode(
+    api_client: APIClient, settings: Any, debug: bool
+) -> None:
+    settings.DEBUG = debug
+    for path in ("/api/v1/no-such-thing/", "/api/v2/me/", "/api/v1/media/not-a-uuid/"):
+        assert assert_problem(api_client.get(path), 404)["code"] == "not_found"
+
+
+def test_an_api_path_without_its_trailing_slash_is_redirected_keeping_the_method(
+    api_client: APIClient,
+) -> None:
+    response = api_client.post("/api/v1/webhooks?x=1", {"url": "https://example.com/"})
+
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/webhooks/?x=1"
 
 
 def test_validation_error_is_400_problem_with_errors_by_field(user: User) -> None:
