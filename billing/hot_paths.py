@@ -1,5 +1,5 @@
-"""Reserve and capture on PostgreSQL in two statements each, sent in one round trip: the lock,
-then one that decides and writes.
+"""Reserve and capture on PostgreSQL in one round trip each: the lock, then one statement
+that decides and writes.
 
 Every job reserves and captures, so these two movements set the ledger's throughput, and on
 PostgreSQL their common case is written here in SQL instead of through the ORM: the account
@@ -9,14 +9,20 @@ postings and moves the grants and the account. It writes exactly the rows the ge
 in `billing.reservations` writes, under the same lock; whatever is not the common case (an
 account to open, a replayed or conflicting key, a refusal, a grant to expire, a reservation
 already settled or an amount outside it) makes these functions return None with nothing
-written and the lock still held, and the caller takes the general path in the same transaction.
+written, and the caller takes the general path.
 
-Each function assumes an enclosing `ledger_transaction()`. The lock comes first, in a
-statement of its own: in READ COMMITTED a statement that waited for a lock still reads the
-other tables as they were before the holder committed, so the statement that decides is the
-next one, which sees everything the holder wrote. Nothing the client decides stands between
-the two, so both go in one pipeline (with the transaction's BEGIN): the server still runs
+The lock comes first, in a statement of its own: in READ COMMITTED a statement that waited
+for a lock still reads the other tables as they were before the holder committed, so the
+statement that decides is the next one, which sees everything the holder wrote. Nothing the
+client decides stands between the two, so both go in one pipeline: the server still runs
 them one after the other, the second in a snapshot taken once the first holds the lock.
+
+Outside any transaction the pipeline is its own transaction: the server commits it at the
+pipeline's end (the protocol's Sync), so one round trip does the lock, the change and the
+COMMIT; a movement that wrote nothing has then released the lock and the general path takes
+it again in a transaction of its own. Inside the caller's transaction the pipeline runs in a
+savepoint, so that a failure in it leaves that transaction usable, and the lock stays held
+until the caller's transaction ends.
 
 The statements bind their parameters on the server, so psycopg prepares them once per
 connection (`prepare_threshold` in the settings) instead of PostgreSQL parsing and planning
@@ -33,14 +39,24 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 from billing.models import Transfer, TransferKind
 
-RESERVE_LOCK = """
+
+def _one_line(sql: str) -> str:
+    """`sql` with its layout collapsed to single spaces (no literal in it holds two).
+
+    psycopg caches the conversion of a statement's placeholders only up to 4096 characters.
+    """
+    return " ".join(sql.split())
+
+
+RESERVE_LOCK = _one_line("""
 SELECT 1 FROM billing_creditaccount account WHERE account.user_id = %(user_id)s FOR UPDATE
-"""
+""")
 
 # Everything the decision needs is read in the statement that writes, which therefore writes
 # only when `decided` has its row: the account is open with the credits available, its
@@ -48,7 +64,7 @@ SELECT 1 FROM billing_creditaccount account WHERE account.user_id = %(user_id)s 
 # would expire it first), and neither the key nor the job was used before. The credits are
 # taken from the grants in consumption order (as `billing.grants.draw_down` takes them):
 # `before` is what the grants ahead hold.
-RESERVE_WRITE = """
+RESERVE_WRITE = _one_line("""
 WITH holder AS (
     SELECT account.id,
            account.credits_posted - account.debits_posted - account.debits_pending
@@ -115,16 +131,16 @@ WITH holder AS (
 )
 SELECT reservation.id, decided.account_id, decided.revenue_id, decided.available
 FROM reservation, decided
-"""
+""")
 
-CAPTURE_LOCK = """
+CAPTURE_LOCK = _one_line("""
 SELECT 1
 FROM billing_transfer reservation
 JOIN billing_creditaccount account ON account.id = reservation.debit_account_id
 WHERE reservation.job_ref = %(job_ref)s AND reservation.job_ref <> ''
   AND reservation.feature = %(feature)s AND reservation.kind = 'reserve'
 FOR UPDATE OF account
-"""
+""")
 
 # Written only when `decided` has its row: the amount is within the reservation, which is
 # neither settled nor its usage recorded, its draw-downs cover what goes back, and no credits
@@ -132,7 +148,7 @@ FOR UPDATE OF account
 # (`billing.reservations` would expire them at once). What goes back returns to the grants
 # last drawn first (as `billing.grants.give_back` returns it): `before` is what the later
 # draw-downs took. `captured` is the amount asked for, or the whole reservation (NULL).
-CAPTURE_WRITE = """
+CAPTURE_WRITE = _one_line("""
 WITH held AS (
     SELECT reservation.id, reservation.amount AS reserved, account.id AS account_id,
            account.user_id,
@@ -217,7 +233,7 @@ WITH held AS (
 SELECT decided.user_id, decided.captured, decided.released,
        decided.available + decided.released
 FROM decided
-"""
+""")
 
 
 def applies() -> bool:
@@ -236,23 +252,28 @@ class _LoggedCursor(CursorDebugWrapper):
 
 
 def _lock_then_write(lock: str, write: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Send `lock` and `write` (and the BEGIN before them) in one round trip; return what
-    `write` returned.
+    """Send `lock` and `write` in one round trip; return what `write` returned.
 
-    The cursor binds on the server, so the connection prepares both statements; it is
-    wrapped like Django's own, so execute wrappers, query logging and error translation
-    still apply.
+    Commits them when no transaction is open; inside one, runs them in a savepoint. The
+    cursor binds on the server, so the connection prepares both statements; it is wrapped
+    like Django's own, so execute wrappers, query logging and error translation still apply.
     """
-    connection.ensure_connection()
-    raw = connection.connection
-    with connection.wrap_database_errors:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.in_atomic_block:
+        with transaction.atomic(using=db.alias):
+            return _pipelined(db, lock, write, params)
+    return _pipelined(db, lock, write, params)
+
+
+def _pipelined(
+    db: BaseDatabaseWrapper, lock: str, write: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    db.ensure_connection()
+    raw = db.connection
+    with db.wrap_database_errors:
         bound = psycopg.Cursor(raw)
-    cursor = (
-        _LoggedCursor(bound, connection)
-        if connection.queries_logged
-        else CursorWrapper(bound, connection)
-    )
-    with cursor, connection.wrap_database_errors:
+    cursor = _LoggedCursor(bound, db) if db.queries_logged else CursorWrapper(bound, db)
+    with cursor, db.wrap_database_errors:
         with raw.pipeline():
             cursor.execute(lock, params)
             cursor.execute(write, params)
@@ -281,6 +302,7 @@ def reserve(
 
     Returns None, having written nothing, unless the account is open and holds the credits in
     grants none of which is due to expire, and neither the key nor the job was used before.
+    Commits the reservation when no transaction is open.
     """
     params: dict[str, Any] = {
         "user_id": user_id,
@@ -309,7 +331,7 @@ def reserve(
         created_at=now,
     )
     transfer._state.adding = False
-    transfer._state.db = connection.alias
+    transfer._state.db = DEFAULT_DB_ALIAS
     return Reserved(transfer=transfer, available=available - amount)
 
 
@@ -336,7 +358,8 @@ def capture(
 
     Returns None, having written nothing, unless the reservation exists and is unsettled, no
     usage is recorded for the job, `amount` is within the reservation and no credits go back
-    to a grant that must expire. Raises nothing of its own.
+    to a grant that must expire. Commits the capture when no transaction is open. Raises
+    nothing of its own.
     """
     params: dict[str, Any] = {
         "job_ref": job_ref,
