@@ -4,7 +4,10 @@ Every ledger change runs inside `ledger_transaction()` and takes the user's `Cre
 lock (`SELECT ... FOR UPDATE`) before it reads anything it decides on, so two movements of one
 account never interleave: that is what prevents lost updates (two reads of one balance both
 deciding to spend it), double settlement (a capture racing the expiry sweep) and double replay
-of an idempotency key. The CHECK constraints on `CreditAccount` are the backstop.
+of an idempotency key. The CHECK constraints on `CreditAccount` are the backstop. On
+PostgreSQL the common case of a reservation and of a capture is written in SQL
+(`billing.hot_paths`), which takes the same lock first and runs in a transaction of its own
+when the caller has none open.
 
 The system accounts (grants, revenue) are shared by every user, so a change never locks or
 updates their rows: it appends `SystemPosting` rows, which `system_postings_fold` adds to the

@@ -3,6 +3,7 @@ exactly what the general path writes, and leave every other case to it."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -168,3 +169,36 @@ def test_a_capture_returning_credits_to_an_expired_grant_expires_them(postgres_u
     account = CreditAccount.objects.get(user=user)
     assert (account.available, account.reserved, account.posted) == (0, 0, 0)
     assert ledger_reconcile().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_movement_commits_in_its_own_round_trip(
+    postgres_url, user
+) -> None:
+    CreditAccount.objects.create(kind=AccountKind.REVENUE, user=None)
+    credits_grant(user=user, amount=20, reason="funding")
+    ref = job_ref()
+    with CaptureQueriesContext(connection) as reserving:
+        credits_reserve(user=user, amount=5, feature="analysis", job_ref=ref)
+    seen_by_another_connection = _available_from_another_connection(user)
+    with CaptureQueriesContext(connection) as capturing:
+        credits_capture(job_ref=ref, feature="analysis", amount=3, usage_quantity=60)
+    assert [len(reserving.captured_queries), len(capturing.captured_queries)] == [2, 2]
+    assert seen_by_another_connection == 15
+    assert _available_from_another_connection(user) == 17
+    assert ledger_reconcile().ok
+
+
+def _available_from_another_connection(user: User) -> int:
+    seen: list[int] = []
+
+    def read() -> None:
+        try:
+            seen.append(CreditAccount.objects.get(user=user).available)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=30)
+    return seen[0]
