@@ -34,14 +34,15 @@ kinds are the values of `AccountKind` and `TransferKind`.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from psycopg.pq import TransactionStatus
 
 from billing.models import Transfer, TransferKind
 
@@ -251,6 +252,11 @@ class _LoggedCursor(CursorDebugWrapper):
             return CursorWrapper.execute(self, sql, params)
 
 
+# Inside the caller's transaction the two statements run in this savepoint, sent in the same
+# pipeline, so that a failure in them leaves that transaction usable, as it was.
+SAVEPOINT = "billing_hot_path"
+
+
 def _lock_then_write(lock: str, write: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Send `lock` and `write` in one round trip; return what `write` returned.
 
@@ -259,24 +265,27 @@ def _lock_then_write(lock: str, write: str, params: dict[str, Any]) -> list[tupl
     like Django's own, so execute wrappers, query logging and error translation still apply.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    if db.in_atomic_block:
-        with transaction.atomic(using=db.alias):
-            return _pipelined(db, lock, write, params)
-    return _pipelined(db, lock, write, params)
-
-
-def _pipelined(
-    db: BaseDatabaseWrapper, lock: str, write: str, params: dict[str, Any]
-) -> list[tuple[Any, ...]]:
     db.ensure_connection()
     raw = db.connection
+    nested = db.in_atomic_block
     with db.wrap_database_errors:
         bound = psycopg.Cursor(raw)
     cursor = _LoggedCursor(bound, db) if db.queries_logged else CursorWrapper(bound, db)
     with cursor, db.wrap_database_errors:
-        with raw.pipeline():
-            cursor.execute(lock, params)
-            cursor.execute(write, params)
+        try:
+            with raw.pipeline():
+                if nested:
+                    raw.execute(f"SAVEPOINT {SAVEPOINT}")
+                cursor.execute(lock, params)
+                cursor.execute(write, params)
+                if nested:
+                    raw.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
+        except psycopg.Error:
+            if nested and raw.info.transaction_status == TransactionStatus.INERROR:
+                # Should this fail too, the connection is lost and the first error says why.
+                with suppress(psycopg.Error):
+                    raw.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}")
+            raise
         return list(cursor.fetchall())
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -202,3 +202,35 @@ def _available_from_another_connection(user: User) -> int:
     thread.start()
     thread.join(timeout=30)
     return seen[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_inside_the_callers_transaction_leaves_it_usable(postgres_url, user) -> None:
+    CreditAccount.objects.create(kind=AccountKind.REVENUE, user=None)
+    credits_grant(user=user, amount=20, reason="funding")
+    locked, finished = threading.Event(), threading.Event()
+
+    def hold_the_account_lock() -> None:
+        try:
+            with transaction.atomic():
+                CreditAccount.objects.select_for_update().get(user=user)
+                locked.set()
+                finished.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_account_lock)
+    holder.start()
+    assert locked.wait(timeout=30)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '100ms'")
+            with pytest.raises(OperationalError):
+                credits_reserve(user=user, amount=5, feature="analysis", job_ref=job_ref())
+            assert CreditAccount.objects.get(user=user).available == 20
+    finally:
+        finished.set()
+        holder.join(timeout=30)
+    assert CreditAccount.objects.get(user=user).available == 20
+    assert ledger_reconcile().ok
