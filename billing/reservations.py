@@ -60,8 +60,13 @@ class Settlement:
     replayed: bool
 
 
+# Read once: `Feature.values` builds its list anew on every access, and every movement checks.
+FEATURES = frozenset(Feature.values)
+USAGE_UNITS = frozenset(UsageUnit.values)
+
+
 def validate_feature(feature: str) -> None:
-    if feature not in Feature.values:
+    if feature not in FEATURES:
         raise ValueError(f"Unknown feature {feature!r}.")
 
 
@@ -292,7 +297,7 @@ def credits_capture(
     """
     if usage_quantity < 0:
         raise ValueError("Usage quantity cannot be negative.")
-    if usage_unit not in UsageUnit.values:
+    if usage_unit not in USAGE_UNITS:
         raise ValueError(f"Unknown usage unit {usage_unit!r}.")
     if hot_paths.applies():
         captured_now = hot_paths.capture(
