@@ -8,8 +8,8 @@ against the operations that succeeded, the ledger is reconciled, the system post
 folded and the ledger reconciled again; anything unexpected is an anomaly and must be 0.
 
 Statements per op counts every SQL statement the workers sent through Django (savepoints
-included; not the BEGIN and COMMIT that open and close each of an operation's two
-transactions), divided by the operations done. CPU per op is the user + system time the
+included; not a BEGIN or COMMIT that opens or closes a transaction), divided by the
+operations done. CPU per op is the user + system time the
 workers (client) and their PostgreSQL backends (server, read from /proc, so only when the
 server runs on this machine) spent during the run, divided by the operations done: unlike
 the rate, it hardly depends on what else the machine runs. The load average of the machine
@@ -18,7 +18,8 @@ the workers.
 
 Usage: .venv/bin/python bench/ledger_throughput.py [--seconds 5] [--workers 1 4 16]
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_ledger);
-it is created when missing and migrated.
+it is created when missing and migrated. REDIS_URL, when set, is the cache as in production:
+the credits-low check after every movement then clears its marker in Redis.
 """
 
 from __future__ import annotations
