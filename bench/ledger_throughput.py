@@ -8,13 +8,18 @@ against the operations that succeeded, the ledger is reconciled, the system post
 folded and the ledger reconciled again; anything unexpected is an anomaly and must be 0.
 
 Statements per op counts every SQL statement the workers sent through Django (savepoints
-included; not the BEGIN and COMMIT that open and close each of an operation's two
-transactions), divided by the operations done. The load average of the machine is printed
-before each run, since other processes on it share the cores with PostgreSQL and the workers.
+included; not a BEGIN or COMMIT that opens or closes a transaction), divided by the
+operations done. CPU per op is the user + system time the
+workers (client) and their PostgreSQL backends (server, read from /proc, so only when the
+server runs on this machine) spent during the run, divided by the operations done: unlike
+the rate, it hardly depends on what else the machine runs. The load average of the machine
+is printed before each run, since other processes on it share the cores with PostgreSQL and
+the workers.
 
 Usage: .venv/bin/python bench/ledger_throughput.py [--seconds 5] [--workers 1 4 16]
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/phg_bench_ledger);
-it is created when missing and migrated.
+it is created when missing and migrated. REDIS_URL, when set, is the cache as in production:
+the credits-low check after every movement then clears its marker in Redis.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -73,10 +78,30 @@ from billing.services import (  # noqa: E402
 )
 
 
-def work(user_id: int, start: float, seconds: float) -> tuple[int, int, int]:
-    """Reserve and capture until the deadline; return (operations done, errors, statements)."""
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process `pid`, or None when it is not on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Done(NamedTuple):
+    ops: int
+    errors: int
+    statements: int
+    client_cpu: float
+    server_cpu: float | None
+
+
+def work(user_id: int, start: float, seconds: float) -> Done:
+    """Reserve and capture until the deadline; return what was done and what it cost."""
     connections.close_all()
     user = User.objects.get(pk=user_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
     done = 0
     errors = 0
     statements = 0
@@ -89,6 +114,8 @@ def work(user_id: int, start: float, seconds: float) -> tuple[int, int, int]:
     while time.time() < start:
         time.sleep(0.001)
     deadline = start + seconds
+    client_before = time.process_time()
+    server_before = cpu_seconds(backend)
     with connection.execute_wrapper(count):
         while time.time() < deadline:
             ref = f"bench:{uuid.uuid4()}"
@@ -104,11 +131,25 @@ def work(user_id: int, start: float, seconds: float) -> tuple[int, int, int]:
             except Exception as error:  # every failure is an anomaly to count, not to stop on
                 print(f"  worker error: {error!r}", file=sys.stderr)
                 errors += 1
+    client_cpu = time.process_time() - client_before
+    server_after = cpu_seconds(backend)
+    server_cpu = (
+        None if server_before is None or server_after is None else server_after - server_before
+    )
     connections.close_all()
-    return done, errors, statements
+    return Done(done, errors, statements, client_cpu, server_cpu)
 
 
-def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int, float]:
+class Run(NamedTuple):
+    ops: int
+    rate: float
+    anomalies: int
+    statements_per_op: float
+    client_ms_per_op: float
+    server_ms_per_op: float | None
+
+
+def run(workers: int, seconds: float, shared: bool) -> Run:
     users = [
         User.objects.create_user(email=f"bench-{uuid.uuid4()}@example.com")
         for _ in range(1 if shared else workers)
@@ -121,12 +162,14 @@ def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int, fl
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
         results = pool.starmap(work, [(user_id, start, seconds) for user_id in assignment])
-    ops = sum(done for done, _, _ in results)
-    anomalies = sum(errors for _, errors, _ in results)
-    statements = sum(count for _, _, count in results)
+    ops = sum(result.ops for result in results)
+    anomalies = sum(result.errors for result in results)
+    statements = sum(result.statements for result in results)
+    client_cpu = sum(result.client_cpu for result in results)
+    server_cpus = [result.server_cpu for result in results]
     per_user: dict[int, int] = {}
-    for user_id, (done, _, _) in zip(assignment, results, strict=True):
-        per_user[user_id] = per_user.get(user_id, 0) + done
+    for user_id, result in zip(assignment, results, strict=True):
+        per_user[user_id] = per_user.get(user_id, 0) + result.ops
     for user in users:
         balance = credit_balance_for_user(user=user)
         if balance.available != FUNDING - CAPTURE * per_user[user.pk] or balance.reserved:
@@ -139,7 +182,15 @@ def run(workers: int, seconds: float, shared: bool) -> tuple[int, float, int, fl
             anomalies += 1 + len(report.drift_accounts)
         if moment == "before the fold":
             system_postings_fold()
-    return ops, ops / seconds, anomalies, statements / max(ops, 1)
+    done = max(ops, 1)
+    server_ms = (
+        None
+        if any(cpu is None for cpu in server_cpus)
+        else 1000 * sum(cpu or 0.0 for cpu in server_cpus) / done
+    )
+    return Run(
+        ops, ops / seconds, anomalies, statements / done, 1000 * client_cpu / done, server_ms
+    )
 
 
 def main() -> None:
@@ -154,18 +205,20 @@ def main() -> None:
     )
     print(
         f"{'workers':>7} {'accounts':>9} {'ops':>7} {'ops/s':>8} {'stmts/op':>8} "
-        f"{'anomalies':>9} {'load avg':>8}"
+        f"{'client ms/op':>12} {'server ms/op':>12} {'anomalies':>9} {'load avg':>8}"
     )
     total_anomalies = 0
     for shared in (False, True):
         for workers in options.workers:
             load = os.getloadavg()[0]
-            ops, rate, anomalies, per_op = run(workers, options.seconds, shared)
-            total_anomalies += anomalies
+            result = run(workers, options.seconds, shared)
+            total_anomalies += result.anomalies
             layout = "1 shared" if shared else f"{workers} own"
+            server = "-" if result.server_ms_per_op is None else f"{result.server_ms_per_op:.2f}"
             print(
-                f"{workers:>7} {layout:>9} {ops:>7} {rate:>8.1f} {per_op:>8.1f} {anomalies:>9} "
-                f"{load:>8.2f}"
+                f"{workers:>7} {layout:>9} {result.ops:>7} {result.rate:>8.1f} "
+                f"{result.statements_per_op:>8.1f} {result.client_ms_per_op:>12.2f} "
+                f"{server:>12} {result.anomalies:>9} {load:>8.2f}"
             )
     print(f"anomalies: {total_anomalies} (must be 0)")
     if total_anomalies:

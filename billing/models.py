@@ -190,14 +190,18 @@ class Transfer(models.Model):
     feature = models.CharField(max_length=32, choices=Feature.choices, blank=True)
     job_ref = models.CharField(max_length=200, blank=True)
     memo = models.CharField(max_length=500, blank=True)
+    # Indexed only where set (billing_tr_actor): most transfers have no actor.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
-    idempotency_key = models.CharField(max_length=300, unique=True)
+    # Unique through billing_transfer_unique_idempotency_key: as a constraint rather than
+    # `unique=True`, which would add a second index for LIKE that no query uses.
+    idempotency_key = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects: ClassVar[models.Manager[Transfer]] = TransferQuerySet.as_manager()
@@ -222,9 +226,22 @@ class Transfer(models.Model):
                 condition=Q(pending__isnull=False),
                 name="billing_transfer_settles_once_per_kind",
             ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="billing_transfer_unique_idempotency_key"
+            ),
         ]
+        # Every transfer written adds an entry to each index, so the partial ones cover only
+        # the rows their queries look for: reservations by expiry (the stale sweep and the
+        # reconciliation), transfers by their actor (a staff user's adjustments).
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["kind", "expires_at"], name="billing_tr_kind_expires"),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(kind=TransferKind.RESERVE),
+                name="billing_tr_reserve_expiry",
+            ),
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="billing_tr_actor"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -245,7 +262,7 @@ class CreditGrant(models.Model):
     `remaining` always equals `amount` minus the sum of this grant's draw-downs.
     """
 
-    # Looked up through billing_grant_open, which leads with it.
+    # Looked up through billing_grant_account.
     account = models.ForeignKey(
         CreditAccount, on_delete=models.PROTECT, related_name="grants", db_index=False
     )
@@ -265,7 +282,9 @@ class CreditGrant(models.Model):
             ),
         ]
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["account", "remaining"], name="billing_grant_open"),
+            # Not on `remaining`: every spend and return updates it, and an update that
+            # changes no indexed column stays on its page without new index entries (HOT).
+            models.Index(fields=["account"], name="billing_grant_account"),
             models.Index(fields=["expires_at"], name="billing_grant_expires"),
         ]
 
@@ -316,8 +335,10 @@ class LedgerRequest(models.Model):
     operation = models.CharField(max_length=32)
     fingerprint = models.CharField(max_length=500)
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # Not indexed: no query looks a request up by its transfer, and transfers are never
+    # deleted, so the foreign key never needs to find the requests of one either.
     transfer = models.ForeignKey(
-        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Transfer, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     error_code = models.CharField(max_length=64, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)

@@ -4,7 +4,10 @@ Every ledger change runs inside `ledger_transaction()` and takes the user's `Cre
 lock (`SELECT ... FOR UPDATE`) before it reads anything it decides on, so two movements of one
 account never interleave: that is what prevents lost updates (two reads of one balance both
 deciding to spend it), double settlement (a capture racing the expiry sweep) and double replay
-of an idempotency key. The CHECK constraints on `CreditAccount` are the backstop.
+of an idempotency key. The CHECK constraints on `CreditAccount` are the backstop. On
+PostgreSQL the common case of a reservation and of a capture is written in SQL
+(`billing.hot_paths`), which takes the same lock first and runs in a transaction of its own
+when the caller has none open.
 
 The system accounts (grants, revenue) are shared by every user, so a change never locks or
 updates their rows: it appends `SystemPosting` rows, which `system_postings_fold` adds to the
@@ -86,6 +89,8 @@ def ledger_transaction() -> Iterator[None]:
 def _post_balances(postings: dict[int, dict[str, int]], user_pks: set[int]) -> None:
     """Move the user accounts' stored balances by `postings` by F() expressions, never from
     values read, and append the system accounts' changes as `SystemPosting` rows."""
+    if not postings:
+        return
     changed = {pk: change for pk, change in postings.items() if any(change.values())}
     users = [pk for pk in changed if pk in user_pks]
     SystemPosting.objects.bulk_create(
@@ -249,16 +254,18 @@ def after_commit(
     amount: int,
     feature: str = "",
     available: int | None = None,
+    check_low: bool = True,
 ) -> None:
     """Report a movement once it is committed, so a rolled-back change is never counted.
 
-    `available` is the user's balance the change left, when the caller knows it.
+    `available` is the user's balance the change left, when the caller knows it;
+    `check_low` False leaves the credits-low check to another report of the same change.
     """
 
     def report() -> None:
         if movement is not None:
             observe_credits(movement, amount)
-        if user_id is not None:
+        if user_id is not None and check_low:
             credits_low_check(user_id=user_id, available=available)
         if event is not None:
             emit_event(

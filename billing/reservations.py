@@ -60,8 +60,13 @@ class Settlement:
     replayed: bool
 
 
+# Read once: `Feature.values` builds its list anew on every access, and every movement checks.
+FEATURES = frozenset(Feature.values)
+USAGE_UNITS = frozenset(UsageUnit.values)
+
+
 def validate_feature(feature: str) -> None:
-    if feature not in Feature.values:
+    if feature not in FEATURES:
         raise ValueError(f"Unknown feature {feature!r}.")
 
 
@@ -101,27 +106,27 @@ def credits_reserve(
     key = idempotency_key or f"reserve:{feature}:{job_ref}"
     hold_until = expires_at
 
-    with ledger_transaction():
-        if hot_paths.applies():
-            reserved = hot_paths.reserve(
+    if hot_paths.applies():
+        reserved = hot_paths.reserve(
+            user_id=user.pk,
+            amount=amount,
+            feature=feature,
+            job_ref=job_ref,
+            key=key,
+            now=now,
+            expires_at=hold_until,
+        )
+        if reserved is not None:
+            after_commit(
+                movement="reserved",
+                event="credits_reserved",
                 user_id=user.pk,
                 amount=amount,
                 feature=feature,
-                job_ref=job_ref,
-                key=key,
-                now=now,
-                expires_at=hold_until,
+                available=reserved.available,
             )
-            if reserved is not None:
-                after_commit(
-                    movement="reserved",
-                    event="credits_reserved",
-                    user_id=user.pk,
-                    amount=amount,
-                    feature=feature,
-                    available=reserved.available,
-                )
-                return reserved.transfer
+            return reserved.transfer
+    with ledger_transaction():
         # The lock serializes every movement of this account: without it, two reservations
         # could both read the same available balance and together overspend it.
         account = lock_user_account(user)
@@ -292,27 +297,27 @@ def credits_capture(
     """
     if usage_quantity < 0:
         raise ValueError("Usage quantity cannot be negative.")
-    if usage_unit not in UsageUnit.values:
+    if usage_unit not in USAGE_UNITS:
         raise ValueError(f"Unknown usage unit {usage_unit!r}.")
-    with ledger_transaction():
-        if hot_paths.applies():
-            captured_now = hot_paths.capture(
+    if hot_paths.applies():
+        captured_now = hot_paths.capture(
+            job_ref=job_ref,
+            feature=feature,
+            amount=amount,
+            usage_quantity=usage_quantity,
+            usage_unit=usage_unit,
+            now=timezone.now(),
+        )
+        if captured_now is not None:
+            _report_settlement(captured_now, feature=feature)
+            return Settlement(
                 job_ref=job_ref,
                 feature=feature,
-                amount=amount,
-                usage_quantity=usage_quantity,
-                usage_unit=usage_unit,
-                now=timezone.now(),
+                captured=captured_now.captured,
+                released=captured_now.released,
+                replayed=False,
             )
-            if captured_now is not None:
-                _report_settlement(captured_now, feature=feature)
-                return Settlement(
-                    job_ref=job_ref,
-                    feature=feature,
-                    captured=captured_now.captured,
-                    released=captured_now.released,
-                    replayed=False,
-                )
+    with ledger_transaction():
         # Under the lock, exactly one of a capture and a release (or the expiry sweep) sees
         # the reservation unsettled; the other sees its settlement and does nothing.
         reservation = _lock_reservation(job_ref=job_ref, feature=feature)
@@ -393,6 +398,8 @@ def _report_settlement(settled: hot_paths.Captured, *, feature: str) -> None:
             amount=settled.captured,
             feature=feature,
             available=settled.available,
+            # Both reports carry the balance the settlement left: one check of it is enough.
+            check_low=settled.released == 0,
         )
     if settled.released > 0:
         after_commit(

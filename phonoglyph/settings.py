@@ -126,6 +126,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The ORM binds parameters on the client and never prepares; the ledger's hot path
+    # (billing/hot_paths.py) binds on the server and, with this on, prepares its statements
+    # once per connection instead of planning them per call. A pooler in between must keep
+    # protocol-level prepared statements (PgBouncer 1.21 or later with max_prepared_statements
+    # set); behind one that cannot, turn it off (docs/operations.md, "Connection pooling").
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        0 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL: str = env.str("REDIS_URL", default="")

@@ -3,11 +3,12 @@ exactly what the general path writes, and leave every other case to it."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -167,4 +168,69 @@ def test_a_capture_returning_credits_to_an_expired_grant_expires_them(postgres_u
     assert (settlement.captured, settlement.released) == (3, 5)
     account = CreditAccount.objects.get(user=user)
     assert (account.available, account.reserved, account.posted) == (0, 0, 0)
+    assert ledger_reconcile().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_movement_commits_in_its_own_round_trip(
+    postgres_url, user
+) -> None:
+    CreditAccount.objects.create(kind=AccountKind.REVENUE, user=None)
+    credits_grant(user=user, amount=20, reason="funding")
+    ref = job_ref()
+    with CaptureQueriesContext(connection) as reserving:
+        credits_reserve(user=user, amount=5, feature="analysis", job_ref=ref)
+    seen_by_another_connection = _available_from_another_connection(user)
+    with CaptureQueriesContext(connection) as capturing:
+        credits_capture(job_ref=ref, feature="analysis", amount=3, usage_quantity=60)
+    assert [len(reserving.captured_queries), len(capturing.captured_queries)] == [2, 2]
+    assert seen_by_another_connection == 15
+    assert _available_from_another_connection(user) == 17
+    assert ledger_reconcile().ok
+
+
+def _available_from_another_connection(user: User) -> int:
+    seen: list[int] = []
+
+    def read() -> None:
+        try:
+            seen.append(CreditAccount.objects.get(user=user).available)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=30)
+    return seen[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_inside_the_callers_transaction_leaves_it_usable(postgres_url, user) -> None:
+    CreditAccount.objects.create(kind=AccountKind.REVENUE, user=None)
+    credits_grant(user=user, amount=20, reason="funding")
+    locked, finished = threading.Event(), threading.Event()
+
+    def hold_the_account_lock() -> None:
+        try:
+            with transaction.atomic():
+                CreditAccount.objects.select_for_update().get(user=user)
+                locked.set()
+                finished.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_account_lock)
+    holder.start()
+    assert locked.wait(timeout=30)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '100ms'")
+            with pytest.raises(OperationalError):
+                credits_reserve(user=user, amount=5, feature="analysis", job_ref=job_ref())
+            assert CreditAccount.objects.get(user=user).available == 20
+    finally:
+        finished.set()
+        holder.join(timeout=30)
+    assert CreditAccount.objects.get(user=user).available == 20
     assert ledger_reconcile().ok
