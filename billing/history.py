@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
 from billing.models import AccountKind, Transfer, TransferKind
+from billing.selectors import transfers_touching_account_of
 from jobs.references import job_refs_public
 
 
@@ -42,7 +43,7 @@ class HistoryLine:
 def credit_history_for_user(*, user: User) -> QuerySet[Transfer]:
     """Movements of `user`'s account that open a line: settlements ride on their reservation."""
     return (
-        Transfer.objects.filter(Q(debit_account__user=user) | Q(credit_account__user=user))
+        transfers_touching_account_of(user=user)
         .filter(pending__isnull=True)
         .exclude(kind__in=(TransferKind.CAPTURE, TransferKind.RELEASE))
         .select_related("debit_account")
