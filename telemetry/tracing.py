@@ -210,7 +210,6 @@ class RequestTrace:
     __slots__ = (
         "baggage",
         "duration",
-        "failed",
         "name",
         "parent",
         "span",
@@ -226,17 +225,15 @@ class RequestTrace:
         self.baggage = baggage
         self.started_at = time.time()
         self.started = time.perf_counter()
-        self.duration: float | None = None
+        self.duration = 0.0
         self.name = ""
         self.status: int | None = None
-        self.failed = False
 
     def end(self, *, name: str, status: int | None) -> None:
         """Close the record with the route's name and the HTTP status (None: it raised)."""
         self.name = name
         self.duration = time.perf_counter() - self.started
         self.status = status
-        self.failed = status is None
 
     def send(self) -> None:
         """Build the request's transaction from the record and hand it to Sentry."""
@@ -252,11 +249,11 @@ class RequestTrace:
             transaction.span_id = self.span.span_id
             transaction.start_timestamp = datetime.fromtimestamp(self.started_at, UTC)
             sentry_sdk.start_transaction(transaction)
-            if self.failed:
+            if self.status is None:
                 transaction.set_status("internal_error")
-            elif self.status is not None:
+            else:
                 transaction.set_http_status(self.status)
-            transaction.finish(scope, end_timestamp=self.started_at + (self.duration or 0.0))
+            transaction.finish(scope, end_timestamp=self.started_at + self.duration)
 
 
 # The trace and the context it ran in: the copied context carries `current_request`, so the
