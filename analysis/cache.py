@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from analysis.models import AnalysisJob
-from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_resting
+from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_get, shared_cache_set
 from telemetry.reporting import observe_result_cache
 
 logger = logging.getLogger(__name__)
@@ -45,40 +45,23 @@ def _part_key(*, owner_id: int, public_id: UUID, part: CachedPart) -> str:
     return f"analysis:v2:{part}:{owner_id}:{public_id}"
 
 
-def _cache_get(key: str) -> Any:
-    if shared_cache_resting():
-        return None
-    try:
-        return cache.get(key)
-    except UNREACHABLE as error:
-        shared_cache_failed(error)
-        return None
-
-
-def _cache_set(key: str, value: Any) -> None:
-    if shared_cache_resting():
-        return
-    try:
-        cache.set(key, value, timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS)
-    except UNREACHABLE as error:
-        shared_cache_failed(error)
-
-
 def result_part_cached(job: AnalysisJob, part: CachedPart, load: Callable[[], bytes]) -> bytes:
     """`load()`'s stored gzip JSON of a succeeded job's `part`, from the cache when there."""
     key = _part_key(owner_id=job.owner_id, public_id=job.public_id, part=part)
-    value: bytes | None = _cache_get(key)
+    value: bytes | None = shared_cache_get(key)
     observe_result_cache(part, hit=value is not None)
     if value is None:
         value = load()
-        _cache_set(key, value)
+        shared_cache_set(key, value, timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS)
     return value
 
 
 def result_part_cached_get(*, owner_id: int, public_id: UUID, part: CachedPart) -> bytes | None:
     """The cached `part` of job `public_id` of `owner_id`, or None (not counted: the caller
     then reads the job and asks result_part_cached, which counts the miss)."""
-    value: bytes | None = _cache_get(_part_key(owner_id=owner_id, public_id=public_id, part=part))
+    value: bytes | None = shared_cache_get(
+        _part_key(owner_id=owner_id, public_id=public_id, part=part)
+    )
     if value is not None:
         observe_result_cache(part, hit=True)
     return value
@@ -86,7 +69,9 @@ def result_part_cached_get(*, owner_id: int, public_id: UUID, part: CachedPart) 
 
 def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | None:
     """A succeeded job's cached detail, or None; counts the hit or miss."""
-    value: dict[str, Any] | None = _cache_get(detail_key(owner_id=owner_id, public_id=public_id))
+    value: dict[str, Any] | None = shared_cache_get(
+        detail_key(owner_id=owner_id, public_id=public_id)
+    )
     observe_result_cache("detail", hit=value is not None)
     return value
 
@@ -94,7 +79,11 @@ def detail_cached_get(*, owner_id: int, public_id: UUID) -> dict[str, Any] | Non
 def detail_cache_set(job: AnalysisJob, data: dict[str, Any]) -> None:
     """Keep a job's detail once it succeeded; until then it still changes."""
     if job.status == AnalysisJob.Status.SUCCEEDED:
-        _cache_set(detail_key(owner_id=job.owner_id, public_id=job.public_id), data)
+        shared_cache_set(
+            detail_key(owner_id=job.owner_id, public_id=job.public_id),
+            data,
+            timeout=settings.PHONOGLYPH_RESULT_CACHE_SECONDS,
+        )
 
 
 def result_cache_keys(job: AnalysisJob) -> list[str]:

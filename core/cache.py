@@ -32,30 +32,59 @@ _down_until: dict[str, float] = {}
 _state_lock = threading.Lock()
 
 
-def _default_state_key() -> str:
+def _state_key(alias: str) -> str:
     # Named after the location, so a cache pointed elsewhere (a test, say) starts afresh.
-    return f"default|{caches.settings['default'].get('LOCATION')}"
+    return f"{alias}|{caches.settings[alias].get('LOCATION')}"
 
 
-def shared_cache_resting() -> bool:
-    """Whether the default cache failed within the last DEFAULT_RETRY_SECONDS.
+def _resting(alias: str) -> bool:
+    return time.monotonic() < _down_until.get(_state_key(alias), 0.0)
 
-    Callers that can do without the cache skip it meanwhile: a Redis that drops packets would
-    otherwise cost every call its socket timeout.
-    """
-    return time.monotonic() < _down_until.get(_default_state_key(), 0.0)
+
+def _mark_down(alias: str, retry_seconds: float) -> bool:
+    """Rest cache `alias` for `retry_seconds`; True when it was in use until now."""
+    key = _state_key(alias)
+    with _state_lock:
+        was_up = time.monotonic() >= _down_until.get(key, 0.0)
+        _down_until[key] = time.monotonic() + retry_seconds
+    return was_up
 
 
 def shared_cache_failed(error: BaseException) -> None:
-    """Note that the default cache is unreachable; it is tried again after a rest."""
-    key = _default_state_key()
-    with _state_lock:
-        first = time.monotonic() >= _down_until.get(key, 0.0)
-        _down_until[key] = time.monotonic() + DEFAULT_RETRY_SECONDS
-    if first:
+    """Note that the default cache is unreachable: the calls below skip it for a rest.
+
+    A Redis that drops packets would otherwise cost every call its socket timeout.
+    """
+    if _mark_down("default", DEFAULT_RETRY_SECONDS):
         logger.warning(
             "cache unreachable, reading the sources for %.0f s: %s", DEFAULT_RETRY_SECONDS, error
         )
+
+
+def shared_cache_get(key: str) -> Any:
+    """The default cache's value under `key`; None when absent or the cache is unreachable."""
+    if _resting("default"):
+        return None
+    try:
+        return caches["default"].get(key)
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
+        return None
+
+
+def shared_cache_set(key: str, value: Any, *, timeout: float, only_if_absent: bool = False) -> None:
+    """Store `value` under `key` in the default cache (`add` when `only_if_absent`), or
+    nothing while it is unreachable."""
+    if _resting("default"):
+        return
+    cache = caches["default"]
+    try:
+        if only_if_absent:
+            cache.add(key, value, timeout=timeout)
+        else:
+            cache.set(key, value, timeout=timeout)
+    except UNREACHABLE as error:
+        shared_cache_failed(error)
 
 
 class ResilientCache(BaseCache):
@@ -66,19 +95,16 @@ class ResilientCache(BaseCache):
         options = params.get("OPTIONS", {})
         self._primary = location or "default"
         self._retry_seconds = float(options.get("RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
-        # Named after the primary's location, so a test pointing it elsewhere starts afresh.
-        self._state_key = f"{self._primary}|{caches.settings[self._primary].get('LOCATION')}"
         self._fallback = LocMemCache(
-            f"resilient:{self._state_key}", {"OPTIONS": {"MAX_ENTRIES": 10_000}}
+            f"resilient:{_state_key(self._primary)}", {"OPTIONS": {"MAX_ENTRIES": 10_000}}
         )
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        if time.monotonic() >= _down_until.get(self._state_key, 0.0):
+        if not _resting(self._primary):
             try:
                 return getattr(caches[self._primary], method)(*args, **kwargs)
             except UNREACHABLE as error:
-                with _state_lock:
-                    _down_until[self._state_key] = time.monotonic() + self._retry_seconds
+                _mark_down(self._primary, self._retry_seconds)
                 logger.warning(
                     "cache %r unreachable, counting in process memory for %.0f s: %s",
                     self._primary,

@@ -11,7 +11,7 @@ and it bounds how long a change that no eviction reports (a bulk UPDATE, a manua
 the database) can go unseen.
 
 When the cache is unreachable every read goes to the database (the source of truth), without
-trying the cache again for a few seconds (`core.cache.shared_cache_resting`), and a failed
+trying the cache again for a few seconds (`core.cache.shared_cache_get`), and a failed
 eviction is logged: entries it should have removed expire within `timeout`.
 """
 
@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from django.core.cache import cache
 
-from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_resting
+from core.cache import UNREACHABLE, shared_cache_failed, shared_cache_get, shared_cache_set
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +34,12 @@ EVICTED = "cache-aside:evicted"
 
 def cached_read(key: str, load: Callable[[], T | None], *, timeout: float) -> T | None:
     """`load()`'s value under `key`, from the cache when there; None (not cached) when absent."""
-    if shared_cache_resting():
-        return load()
-    try:
-        value = cache.get(key)
-    except UNREACHABLE as error:
-        shared_cache_failed(error)
-        return load()
+    value = shared_cache_get(key)
     if value is not None and value != EVICTED:
         return value  # type: ignore[no-any-return]  # what load() stored under this key
     loaded = load()
     if loaded is not None and value is None:
-        try:
-            cache.add(key, loaded, timeout=timeout)
-        except UNREACHABLE as error:
-            shared_cache_failed(error)
+        shared_cache_set(key, loaded, timeout=timeout, only_if_absent=True)
     return loaded
 
 
