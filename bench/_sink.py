@@ -3,13 +3,15 @@
 It runs outside the benchmarked process so that parsing the SDKs' posts does not compete with
 the request thread for the interpreter lock (a real Sentry or PostHog host is another machine),
 and it speaks HTTP/1.1 with keep-alive, as those hosts do, so the SDKs reuse their connections.
-`GET /` answers with the number of posts received so far.
+`GET /` answers with the number of posts received so far; `GET /transactions` with the number
+of Sentry transactions among them.
 
 Usage: python bench/_sink.py   (prints the port it listens on, then serves until killed)
 """
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 import threading
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 _received = 0
+_transactions = 0
 _received_lock = threading.Lock()
 
 
@@ -26,14 +29,17 @@ class SinkHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
-        global _received
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        global _received, _transactions
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
         with _received_lock:
             _received += 1
+            _transactions += body.count(b'"type":"transaction"')
         self._reply(b"{}")
 
     def do_GET(self) -> None:
-        self._reply(str(_received).encode())
+        self._reply(str(_transactions if self.path == "/transactions" else _received).encode())
 
     def _reply(self, body: bytes) -> None:
         self.send_response(200)
@@ -59,7 +65,13 @@ class SinkProcess:
         self.port = int(self._process.stdout.readline())
 
     def received(self) -> int:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=5) as response:
+        return self._count("/")
+
+    def transactions(self) -> int:
+        return self._count("/transactions")
+
+    def _count(self, path: str) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
             return int(response.read())
 
     def stop(self) -> None:

@@ -475,6 +475,9 @@ SENTRY_RELEASE: str = env.str("SENTRY_RELEASE", default="")
 SENTRY_TRACES_SAMPLE_RATE: float = env.float(
     "SENTRY_TRACES_SAMPLE_RATE", default=1.0 if DEBUG else 0.1
 )
+# A child process of each web worker builds and sends its traced requests' transactions
+# (telemetry/trace_relay.py); off, the worker does it on its own threads.
+SENTRY_TRACES_RELAY: bool = env.bool("SENTRY_TRACES_RELAY", default=True)
 SENTRY_BROWSER_DSN: str = env.str("SENTRY_BROWSER_DSN", default="")
 SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE: float = env.float(
     "SENTRY_REPLAYS_ON_ERROR_SAMPLE_RATE", default=1.0
@@ -510,6 +513,7 @@ if SENTRY_DSN:
         release=SENTRY_RELEASE,
         traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
         base_dir=BASE_DIR,
+        relay_traces=SENTRY_TRACES_RELAY,
     )
 
 CELERY_BEAT_SCHEDULE.update(

@@ -225,6 +225,7 @@ def ensure_sentry() -> None:
         release=settings.SENTRY_RELEASE,
         traces_sample_rate=settings.SENTRY_TRACES_SAMPLE_RATE,
         base_dir=settings.BASE_DIR,
+        relay_traces=settings.SENTRY_TRACES_RELAY,
     )
 
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.urls import ResolverMatch
 
 from core.logging import job_id_var, request_id_var, user_id_var
+from telemetry.scrubbing import UPLOAD_PATH_PREFIXES
 from telemetry.tracing import RequestTrace, TraceParent
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -30,8 +31,6 @@ SENSITIVE_HEADERS = frozenset(
 # Sentry's "small" request bodies; larger ones are never kept.
 MAX_BODY_BYTES = 1000
 BODY_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded")
-# Where bodies are someone's audio: never kept, never reported.
-UPLOAD_PATH_PREFIXES = ("/api/v1/media/", "/media/")
 
 
 class RequestTelemetry:

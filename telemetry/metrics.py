@@ -84,6 +84,11 @@ ANALYTICS_EVENTS_DROPPED = Counter(
     "Product analytics events dropped: the buffer was full (host slow or down) or a send failed.",
     ["reason"],
 )
+TRACES_DROPPED = Counter(
+    "phonoglyph_traces_dropped_total",
+    "Traced requests whose transaction was dropped: the relay process was behind (its pipe full).",
+    ["reason"],
+)
 
 QUEUE_DEPTH_METRIC = "phonoglyph_celery_queue_depth"
 

@@ -5,7 +5,7 @@ paid for. The untraced request (most of them, at production's 10 %) gets no tran
 scope copy and no request event processor; only a context variable naming the request, which
 `telemetry.context.add_context` reads if an error is actually reported. A traced request gets
 little more: a record of its ids and times (`tracing.RequestTrace`), from which its transaction
-is built and sent after the response has been delivered.
+is built and sent by the relay process after the response has been delivered.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from django.urls import ResolverMatch
 
 from telemetry import tracing
 from telemetry.context import (
+    UNMATCHED_ROUTE,
     RequestTelemetry,
     current_request,
     keep_small_body,
+    request_info_url,
     route_of,
     route_path,
     user_id_of,
@@ -63,6 +65,18 @@ def is_processing_route(match: ResolverMatch | None) -> bool:
     if module.split(".", 1)[0] in PROCESSING_APPS:
         return True
     return any(word in match.view_name for word in PROCESSING_WORDS)
+
+
+def _end_trace(trace: tracing.RequestTrace, request: HttpRequest, *, status: int | None) -> None:
+    route = route_of(getattr(request, "resolver_match", None))
+    trace.end(
+        name=route_path(request),
+        status=status,
+        route=None if route == UNMATCHED_ROUTE else route,
+        request_id=getattr(request, "request_id", None),
+        url=request_info_url(request),
+        method=str(request.method),
+    )
 
 
 def _error_code(response: HttpResponse) -> str | None:
@@ -118,11 +132,11 @@ class RequestMonitoringMiddleware:
         try:
             response = self.get_response(request)
         except BaseException:
-            trace.end(name=route_path(request), status=None)
+            _end_trace(trace, request, status=None)
             tracing.send_in_background(trace)
             raise
         self._observe(request, response, started)
-        trace.end(name=route_path(request), status=response.status_code)
+        _end_trace(trace, request, status=response.status_code)
         tracing.send_after_response(trace)
         return response
 

@@ -9,23 +9,22 @@ callback into one span per stage, so a slow job can be read stage by stage.
 
 Untraced work pays for none of this: no transaction, no span, no scope copy. A traced request
 pays for little more: `RequestTrace` records its ids and its start and end while it runs, and
-the transaction is built from that record, serialised, scrubbed and queued (about 0.5 ms the
-request would otherwise wait for) once the response has been delivered
-(`finish_after_response`, run when the WSGI server closes the response). That is not left to
-a background thread: a thread sending holds the interpreter lock while the next request runs,
-which only moves the wait to that request. Work a server never closes is handed to one
-background thread instead (`_Sender`), so nothing is held without bound.
+once the WSGI server has closed the delivered response (`finish_after_response`) that record
+is written to the relay process (`telemetry.trace_relay`), which builds the transaction,
+scrubs it and sends it. Building and sending cost about 2 ms of CPU per transaction; done by a
+thread of the worker, they would hold the interpreter lock while the next requests run. Where
+the relay cannot be had, the worker builds and sends the transaction itself. Work a server
+never closes is handed to one background thread instead (`_Sender`), so nothing is held
+without bound.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import queue
 import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +36,8 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.consts import OP
 from sentry_sdk.tracing import Span, Transaction
+
+from telemetry import trace_relay
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,17 @@ class TraceParent:
 
     @classmethod
     def new_root(cls, *, sampled: bool | None = None) -> TraceParent:
-        return cls(secrets.token_hex(16), secrets.token_hex(8), sampled)
+        return cls(new_trace_id(), new_span_id(), sampled)
+
+
+def new_trace_id() -> str:
+    # Ids must be unique, not secret (W3C Trace Context asks for randomness, not for
+    # unpredictability): the process's random generator serves, without a system call.
+    return f"{random.getrandbits(128) or 1:032x}"
+
+
+def new_span_id() -> str:
+    return f"{random.getrandbits(64) or 1:016x}"
 
 
 def parse_traceparent(value: object) -> TraceParent | None:
@@ -202,25 +213,29 @@ def stage_spans(progress: ProgressCallback) -> Iterator[ProgressCallback]:
 class RequestTrace:
     """A traced request as it runs: its place in the trace and two clock readings.
 
-    Recording costs the request two ids and a clock read; the transaction is built from the
-    record and sent (`send`) once the response has been delivered, so the traced tenth of
-    requests answers as fast as the rest.
+    Recording costs the request two ids and a clock read; once the response has been delivered
+    the record (`record`) goes to the relay process (`telemetry.trace_relay`), which builds the
+    transaction and sends it, so the traced tenth of requests costs its worker almost nothing.
     """
 
     __slots__ = (
         "baggage",
         "duration",
+        "method",
         "name",
         "parent",
+        "request_id",
+        "route",
         "span",
         "started",
         "started_at",
         "status",
+        "url",
     )
 
     def __init__(self, parent: TraceParent | None, baggage: str | None) -> None:
-        trace_id = parent.trace_id if parent is not None else secrets.token_hex(16)
-        self.span = TraceParent(trace_id, secrets.token_hex(8), True)
+        trace_id = parent.trace_id if parent is not None else new_trace_id()
+        self.span = TraceParent(trace_id, new_span_id(), True)
         self.parent = parent
         self.baggage = baggage
         self.started_at = time.time()
@@ -228,58 +243,106 @@ class RequestTrace:
         self.duration = 0.0
         self.name = ""
         self.status: int | None = None
+        self.route: str | None = None
+        self.request_id: str | None = None
+        self.url = ""
+        self.method = ""
 
-    def end(self, *, name: str, status: int | None) -> None:
-        """Close the record with the route's name and the HTTP status (None: it raised)."""
-        self.name = name
+    def end(
+        self,
+        *,
+        name: str,
+        status: int | None,
+        route: str | None,
+        request_id: str | None,
+        url: str,
+        method: str,
+    ) -> None:
+        """Close the record: the route's path and name, the HTTP status (None: it raised), and
+        what the transaction shows of the request."""
         self.duration = time.perf_counter() - self.started
+        self.name = name
         self.status = status
+        self.route = route
+        self.request_id = request_id
+        self.url = url
+        self.method = method
 
-    def send(self) -> None:
-        """Build the request's transaction from the record and hand it to Sentry."""
-        with sentry_sdk.isolation_scope() as scope:
-            transaction = start_traced(
-                parent=self.parent,
-                op=OP.HTTP_SERVER,
-                name=self.name,
-                source="route",
-                baggage=self.baggage,
-            )
-            transaction.trace_id = self.span.trace_id
-            transaction.span_id = self.span.span_id
-            transaction.start_timestamp = datetime.fromtimestamp(self.started_at, UTC)
-            sentry_sdk.start_transaction(transaction)
-            if self.status is None:
-                transaction.set_status("internal_error")
-            else:
-                transaction.set_http_status(self.status)
-            transaction.finish(scope, end_timestamp=self.started_at + self.duration)
-
-
-# The trace and the context it ran in: the copied context carries `current_request`, so the
-# event processors see what they would have seen while the request ran.
-_Pending = tuple[contextvars.Context, RequestTrace]
+    def record(self) -> TraceRecord:
+        """What the transaction is built from, in plain JSON types."""
+        return {
+            "trace_id": self.span.trace_id,
+            "span_id": self.span.span_id,
+            "parent": None if self.parent is None else self.parent.to_sentry(),
+            "baggage": self.baggage,
+            "name": self.name,
+            "started_at": self.started_at,
+            "duration": self.duration,
+            "status": self.status,
+            "tags": {"request_id": self.request_id, "route": self.route},
+            "request": {"url": self.url, "method": self.method},
+        }
 
 
-def _send(item: _Pending) -> None:
-    context, trace = item
+# A finished request as the relay receives it: see `RequestTrace.record`.
+TraceRecord = dict[str, Any]
+
+
+def send_record(record: TraceRecord) -> None:
+    """Build a request's transaction from its record and hand it to this process's Sentry client."""
+    parent = parse_sentry_trace(record["parent"]) if record["parent"] else None
+    request = record["request"]
+    started_at = float(record["started_at"])
+    status = record["status"]
+    with sentry_sdk.isolation_scope() as scope:
+        for name, value in record["tags"].items():
+            if value is not None:
+                scope.set_tag(name, value)
+        scope.add_event_processor(
+            lambda event, hint: {**event, "request": {**event.get("request", {}), **request}}
+        )
+        transaction = start_traced(
+            parent=parent,
+            op=OP.HTTP_SERVER,
+            name=record["name"],
+            source="route",
+            baggage=record["baggage"],
+        )
+        transaction.trace_id = record["trace_id"]
+        transaction.span_id = record["span_id"]
+        transaction.start_timestamp = datetime.fromtimestamp(started_at, UTC)
+        sentry_sdk.start_transaction(transaction)
+        if status is None:
+            transaction.set_status("internal_error")
+        else:
+            transaction.set_http_status(int(status))
+        transaction.finish(scope, end_timestamp=started_at + float(record["duration"]))
+
+
+def _send_here(record: TraceRecord) -> None:
     try:
-        context.run(trace.send)
+        send_record(record)
     except Exception:
         logger.exception("a transaction could not be sent")
 
 
+def _deliver(record: TraceRecord) -> None:
+    """To the relay process when it takes it; else built and sent by this process."""
+    if not trace_relay.submit(record):
+        _send_here(record)
+
+
 class _Sender:
-    """The one thread of a process that sends the traces no closed response sent."""
+    """The one thread of a process that delivers the traces no closed response delivered."""
 
     def __init__(self) -> None:
-        self.pending: queue.Queue[_Pending] = queue.Queue(MAX_PENDING_TRANSACTIONS)
+        self.pending: queue.Queue[TraceRecord] = queue.Queue(MAX_PENDING_TRANSACTIONS)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def submit(self, item: _Pending) -> None:
+    def submit(self, record: TraceRecord) -> None:
         try:
-            self.pending.put_nowait(item)
+            self.pending.put_nowait(record)
         except queue.Full:
             logger.debug("transaction dropped: %s still waiting to be sent", self.pending.qsize())
             return
@@ -293,9 +356,9 @@ class _Sender:
 
     def _run(self) -> None:
         while True:
-            item = self.pending.get()
+            record = self.pending.get()
             try:
-                _send(item)
+                _deliver(record)
             finally:
                 self.pending.task_done()
 
@@ -318,49 +381,55 @@ os.register_at_fork(after_in_child=_new_sender_after_fork)
 
 
 def drain_transactions(timeout_seconds: float = SHUTDOWN_DRAIN_SECONDS) -> None:
-    """Wait (at most `timeout_seconds`) until every recorded trace is handed to Sentry."""
+    """Wait (at most `timeout_seconds`) until every recorded trace has been handed to Sentry.
+
+    The relay process is stopped once it has sent what it holds; the next traced request
+    starts a new one.
+    """
+    deadline = time.monotonic() + timeout_seconds
     hand_over_unfinished()
     _sender.drain(timeout_seconds)
+    trace_relay.stop(max(0.0, deadline - time.monotonic()))
 
 
 class _AfterResponse(threading.local):
-    """The traces this thread's current request recorded, to send once it is delivered."""
+    """The traces this thread's current request recorded, to deliver once it is delivered."""
 
     def __init__(self) -> None:
-        self.pending: list[_Pending] = []
+        self.pending: list[TraceRecord] = []
 
 
 _after_response = _AfterResponse()
 
 
 def send_after_response(trace: RequestTrace) -> None:
-    """Send `trace` once the response is delivered; call it while the request is current."""
-    _after_response.pending.append((contextvars.copy_context(), trace))
+    """Deliver `trace` once the response is delivered; call it as the request ends."""
+    _after_response.pending.append(trace.record())
 
 
 def send_in_background(trace: RequestTrace) -> None:
-    """Send `trace` from the background thread: no response will be closed for it."""
-    _sender.submit((contextvars.copy_context(), trace))
+    """Deliver `trace` from the background thread: no response will be closed for it."""
+    _sender.submit(trace.record())
 
 
 def finish_after_response() -> None:
-    """Send the traces of the request just delivered.
+    """Deliver the traces of the request just delivered.
 
     Connected to Django's `request_finished`, which the WSGI server triggers by closing the
     response after its last byte is written, in the thread that served it.
     """
     pending, _after_response.pending = _after_response.pending, []
-    for item in pending:
-        _send(item)
+    for record in pending:
+        _deliver(record)
 
 
 def hand_over_unfinished() -> None:
-    """Give the background thread what an earlier request on this thread left unsent.
+    """Give the background thread what an earlier request on this thread left undelivered.
 
     Called as a request starts: a server that never closed the previous response (it should)
-    must not make this request wait for the previous one's sending, nor lose it.
+    must not make this request wait for the previous one's delivery, nor lose it.
     """
     if _after_response.pending:
         pending, _after_response.pending = _after_response.pending, []
-        for item in pending:
-            _sender.submit(item)
+        for record in pending:
+            _sender.submit(record)

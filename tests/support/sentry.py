@@ -6,6 +6,7 @@ import sentry_sdk
 from django.conf import settings
 
 from telemetry.sentry import sentry_init
+from telemetry.tracing import drain_transactions
 
 
 def _clear_scopes() -> None:
@@ -28,12 +29,13 @@ def sentry_start(*, port: int, traces_sample_rate: float) -> None:
 
 
 def sentry_stop() -> None:
-    """Send what is pending, then leave the process with no Sentry client.
+    """Send what is pending (the trace relay's too), then leave the process with no Sentry client.
 
     Not a bare `sentry_sdk.init()`: that would install the SDK's auto-enabled integrations
     (Django's among them) for the rest of the process, whose request event processors would
     then write into later tests' events.
     """
+    drain_transactions(timeout_seconds=5)
     sentry_sdk.flush(timeout=5)
     sentry_sdk.get_client().close()
     sentry_sdk.get_global_scope().set_client(None)

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from telemetry.sentry import git_sha, release_name, scrub_value
+from telemetry.scrubbing import scrub_value
+from telemetry.sentry import git_sha, release_name
 
 PROBE = """
 import json, django
