@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from sentry_sdk.envelope import Envelope
+
 _received = 0
 _transactions = 0
 _received_lock = threading.Lock()
@@ -27,6 +29,10 @@ _received_lock = threading.Lock()
 
 class SinkHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The reply goes out as two writes (head, body); with Nagle's algorithm the body waits for
+    # the client's delayed ACK of the head, about 40 ms, which capped a keep-alive client at
+    # about 25 posts a second. A real host answers at once.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         global _received, _transactions
@@ -35,7 +41,9 @@ class SinkHandler(BaseHTTPRequestHandler):
             body = gzip.decompress(body)
         with _received_lock:
             _received += 1
-            _transactions += body.count(b'"type":"transaction"')
+            if self.path.endswith("/envelope/"):
+                envelope = Envelope.deserialize(body)
+                _transactions += sum(item.type == "transaction" for item in envelope.items)
         self._reply(b"{}")
 
     def do_GET(self) -> None:

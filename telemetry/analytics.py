@@ -88,20 +88,29 @@ class BatchSender:
     def _run(self) -> None:
         while True:
             with self.wake:
+                interval_over = False
                 if (
                     not self.stopping
                     and not self.flush_requested
                     and (len(self.pending) < BATCH_SIZE)
                 ):
-                    self.wake.wait(FLUSH_INTERVAL_SECONDS)
+                    interval_over = not self.wake.wait(FLUSH_INTERVAL_SECONDS)
                 stopping = self.stopping
+                everything = stopping or self.flush_requested or interval_over
                 self.flush_requested = False
-            self._send_all()
+            self._send_batches(everything=everything)
             if stopping:
                 return
 
-    def _send_all(self) -> None:
-        while self.pending:
+    def _send_batches(self, *, everything: bool) -> None:
+        """Post the full batches; with `everything`, the partial one left after them too.
+
+        A partial batch otherwise waits for the interval or for the events that fill it:
+        posting whatever arrived during the previous post would make batches the smaller (and
+        posts the more frequent, each costing the request threads the interpreter lock) the
+        faster the host answers.
+        """
+        while len(self.pending) >= BATCH_SIZE or (everything and self.pending):
             # Counted before the pop, so a flush never sees an empty buffer and nothing in flight
             # while a batch is between the two.
             self.in_flight = 1

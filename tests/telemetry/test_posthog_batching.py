@@ -86,6 +86,23 @@ def test_events_are_posted_in_batches_not_one_request_each(
     )
 
 
+def test_a_steady_stream_of_events_leaves_in_full_batches(
+    posthog_server: RecordingServer, user: User
+) -> None:
+    total = 10 * analytics.BATCH_SIZE
+    for media_id in range(total):
+        emit_event("media_deleted", user_id=user.pk, properties={"media_id": media_id})
+        if media_id % 5 == 0:
+            # Events keep arriving while a batch is being posted, as under steady traffic.
+            time.sleep(0.001)
+
+    analytics.flush(timeout_seconds=10)
+
+    sizes = [len(post.json()["batch"]) for post in posthog_server.requests_to("/batch")]
+    assert sum(sizes) == total
+    assert sizes[:-1] == [analytics.BATCH_SIZE] * (len(sizes) - 1)
+
+
 def test_a_stalled_host_delays_no_request_and_overflow_is_dropped_and_counted(
     stalled_posthog: StalledHost, api_client: APIClient, user: User
 ) -> None:
