@@ -45,9 +45,11 @@ BATCH_SIZE = 100
 FLUSH_INTERVAL_SECONDS = 2.0
 SEND_TIMEOUT_SECONDS = 5
 SHUTDOWN_FLUSH_SECONDS = 5.0
+PERSON_SET = "$set"
 
 # (event, distinct id or None for personless, properties, unix time): the request thread does
-# no more than build this; ids, timestamps and JSON are made by the sending thread.
+# no more than build this; the catalogue check, ids, timestamps and JSON are the sending
+# thread's.
 _Pending = tuple[str, str | None, dict[str, Any], float]
 
 
@@ -130,6 +132,9 @@ class BatchSender:
             import requests
 
             self.session = requests.Session()
+        declared = [item for item in map(_declared, batch) if item is not None]
+        if not declared:
+            return
         events = [
             {
                 "event": event,
@@ -140,7 +145,7 @@ class BatchSender:
                 "uuid": str(uuid.uuid4()),
                 "type": "capture",
             }
-            for event, distinct_id, properties, at in batch
+            for event, distinct_id, properties, at in declared
         ]
         try:
             batch_post(
@@ -215,19 +220,34 @@ def clean_properties(event: ProductEvent, properties: Mapping[str, object]) -> d
 
 
 def capture(event: ProductEvent, *, user_id: int | None, properties: Mapping[str, object]) -> None:
-    """Buffer `event` for PostHog; never raises and never waits on the network."""
+    """Buffer `event` for PostHog; never raises and never waits on the network.
+
+    The event is checked against the catalogue by the sending thread, not here: the request
+    thread only copies the properties and appends.
+    """
     if not is_enabled():
         return
     try:
-        if event not in EVENT_PROPERTIES:
-            logger.warning("analytics event %r is not in the catalogue; dropped", event)
-            return
-        payload = clean_properties(event, properties)
-        if user_id is None:
-            payload["$process_person_profile"] = False
-        _get_client().put((event, None if user_id is None else str(user_id), payload, time.time()))
+        _get_client().put(
+            (event, None if user_id is None else str(user_id), dict(properties), time.time())
+        )
     except Exception:
         logger.exception("analytics event %s could not be queued", event)
+
+
+def _declared(item: _Pending) -> _Pending | None:
+    """A captured event with only its declared properties; None for an event not in the
+    catalogue. Person updates (`$set`) pass as they are: `identify` builds them itself."""
+    event, distinct_id, properties, at = item
+    if event == PERSON_SET:
+        return item
+    if event not in EVENT_PROPERTIES:
+        logger.warning("analytics event %r is not in the catalogue; dropped", event)
+        return None
+    payload = clean_properties(event, properties)  # type: ignore[arg-type]  # checked above
+    if distinct_id is None:
+        payload["$process_person_profile"] = False
+    return event, distinct_id, payload, at
 
 
 def identify(*, user_id: int, properties: Mapping[str, PropertyValue] | None = None) -> None:
@@ -235,7 +255,7 @@ def identify(*, user_id: int, properties: Mapping[str, PropertyValue] | None = N
     if not is_enabled():
         return
     try:
-        _get_client().put(("$set", str(user_id), {"$set": dict(properties or {})}, time.time()))
+        _get_client().put((PERSON_SET, str(user_id), {"$set": dict(properties or {})}, time.time()))
     except Exception:
         logger.exception("analytics identify could not be queued")
 

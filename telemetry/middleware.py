@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import ResolverMatch
+from prometheus_client import Histogram
 
 from telemetry import tracing
 from telemetry.context import (
@@ -65,6 +66,19 @@ def is_processing_route(match: ResolverMatch | None) -> bool:
     if module.split(".", 1)[0] in PROCESSING_APPS:
         return True
     return any(word in match.view_name for word in PROCESSING_WORDS)
+
+
+# The histogram's children by label values, looked up without the metric's lock and label
+# checks; bounded like the labels themselves (route names, KNOWN_METHODS, status codes).
+_DURATION_CHILDREN: dict[tuple[str, str, int], Histogram] = {}
+
+
+def _duration_of(route: str, method: str, status: int) -> Histogram:
+    child = _DURATION_CHILDREN.get((route, method, status))
+    if child is None:
+        child = HTTP_REQUEST_DURATION.labels(route=route, method=method, status=str(status))
+        _DURATION_CHILDREN[(route, method, status)] = child
+    return child
 
 
 def _end_trace(trace: tracing.RequestTrace, request: HttpRequest, *, status: int | None) -> None:
@@ -144,9 +158,7 @@ class RequestMonitoringMiddleware:
         duration = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         route = route_of(match)
-        HTTP_REQUEST_DURATION.labels(
-            route=route, method=method_label(request.method), status=str(response.status_code)
-        ).observe(duration)
+        _duration_of(route, method_label(request.method), response.status_code).observe(duration)
         if request.path.startswith(API_PREFIX):
             self._report_api_call(request, response, match, route, duration)
 
