@@ -28,5 +28,5 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("phonoglyph.api.urls", "api"), namespace="api")),
-    re_path(r"^api/", api_path_unknown),
+    re_path(r"^api/", api_path_unknown, name="api-path-unknown"),
 ]

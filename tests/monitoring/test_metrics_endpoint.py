@@ -230,11 +230,14 @@ def test_request_labels_never_carry_paths_or_invented_methods(
     api_client: APIClient, client: Client
 ) -> None:
     api_client.get("/api/v1/no-such-thing-4711/")
+    client.get("/no-such-page-4711/")
     api_client.generic("BREW", reverse("api:me"))
 
     text = _scrape(client)
 
     assert "no-such-thing-4711" not in text
+    assert "no-such-page-4711" not in text
     assert 'method="BREW"' not in text
     assert 'method="other",route="api:me",status="405"' in text
-    assert 'route="<unmatched>",status="404"' in text
+    assert 'method="GET",route="api-path-unknown",status="404"' in text
+    assert 'method="GET",route="<unmatched>",status="404"' in text
