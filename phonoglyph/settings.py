@@ -284,8 +284,10 @@ from phonoglyph.settings_limits import *  # noqa: E402, F403  # abuse limits and
 # Lock files shared by the processes of one host (the password-hashing slots).
 PHONOGLYPH_LOCK_DIR: str = env.str("PHONOGLYPH_LOCK_DIR", default=str(VAR_DIR / "locks"))
 
-CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+CELERY_BROKER_URL: str = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
+)
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery-broker"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "out"),
