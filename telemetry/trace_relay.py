@@ -174,6 +174,9 @@ class TraceRelay:
 
 def _spawn(target: RelayTarget) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     """Start the relay, tell it where to send, and make its pipe large and non-blocking."""
+    if not sys.executable:
+        # Embedded interpreters may not know their own binary; nothing could run the relay.
+        raise OSError("no Python executable to run the trace relay with")
     environment = dict(os.environ)
     # The relay imports only this package's Django-free modules, from wherever this one lies.
     root = str(Path(__file__).resolve().parent.parent)
