@@ -6,11 +6,13 @@ interpreter lock while the next requests run, and on a sub-millisecond endpoint 
 requests that are traced would slow down every other one. So the worker writes the record (a
 few hundred bytes of JSON, one line) to a pipe and goes on; the relay, started on the first
 traced request, reads the lines, builds each transaction with the SDK, scrubs it by the same
-rules as every event (`telemetry.scrubbing`) and posts it, on a core of its own.
+rules as every event (`telemetry.scrubbing`) and posts it, outside the worker.
 
 The contract, seen from the worker (`submit`):
 - A write never blocks: when the relay is behind and the pipe (1 MiB) is full, the record is
-  dropped and counted (`phonoglyph_traces_dropped_total{reason="relay_behind"}`).
+  dropped and counted (`phonoglyph_traces_dropped_total{reason="relay_behind"}`). Past the
+  pipe, the relay's SDK queue (`RELAY_SEND_QUEUE` envelopes) drops as the SDK does, and says
+  so in its client reports to Sentry.
 - A record the relay cannot take (the relay could not be started, or has died, or the record is
   larger than one atomic pipe write) is refused, and the caller sends it from the worker as
   before; a relay that died is started again after `RESTART_AFTER_SECONDS`.
