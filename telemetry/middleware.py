@@ -5,11 +5,14 @@ paid for. The untraced request (most of them, at production's 10 %) gets no tran
 scope copy and no request event processor; only a context variable naming the request, which
 `telemetry.context.add_context` reads if an error is actually reported. A traced request gets
 little more: a record of its ids and times (`tracing.RequestTrace`), from which its transaction
-is built and sent by the relay process after the response has been delivered.
+is built and sent by the relay process after the response has been delivered. The latency
+histogram and the API's product events are recorded then too (`tracing.after_response`): the
+timing ends before the response leaves, the recording waits until the client has it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import sys
@@ -113,12 +116,12 @@ class RequestMonitoringMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
+        tracing.hand_over_unfinished()
         client = sentry_sdk.get_client()
         if not client.is_active():
             response = self.get_response(request)
             self._observe(request, response, started)
             return response
-        tracing.hand_over_unfinished()
         parent = tracing.incoming_parent(request.META)
         keep_small_body(request)
         # The worker thread's scope outlives the request: what the previous request logged must
@@ -158,28 +161,48 @@ class RequestMonitoringMiddleware:
         duration = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         route = route_of(match)
-        _duration_of(route, method_label(request.method), response.status_code).observe(duration)
-        if request.path.startswith(API_PREFIX):
-            self._report_api_call(request, response, match, route, duration)
+        is_api = request.path.startswith(API_PREFIX)
+        status = response.status_code
+        if (
+            is_api
+            and status >= 500
+            and not getattr(request, "_monitoring_exception_reported", False)
+        ):
+            # Reported while the request is current, so the event carries its context.
+            self._report_server_error(request, match, route, status, user_id_of(request))
+        # The latency is measured up to here; recording it and the product event can wait
+        # until the client has the response.
+        tracing.after_response(
+            functools.partial(self._record, request, response, route, duration, is_api)
+        )
+
+    def _record(
+        self,
+        request: HttpRequest,
+        response: HttpResponse,
+        route: str,
+        duration: float,
+        is_api: bool,
+    ) -> None:
+        status = response.status_code
+        _duration_of(route, method_label(request.method), status).observe(duration)
+        if is_api:
+            self._report_api_call(request, response, route, status, duration)
 
     def _report_api_call(
         self,
         request: HttpRequest,
         response: HttpResponse,
-        match: ResolverMatch | None,
         route: str,
+        status: int,
         duration: float,
     ) -> None:
-        status = response.status_code
-        user_id = user_id_of(request)
-        if status >= 500 and not getattr(request, "_monitoring_exception_reported", False):
-            self._report_server_error(request, match, route, status, user_id)
         rate = settings.PHONOGLYPH_API_EVENT_SAMPLE_RATE
         if rate <= 0 or (rate < 1 and random.random() >= rate):  # noqa: S311  # sampling only
             return
         emit_event(
             "api_call_error" if status >= 400 else "api_call_success",
-            user_id=user_id,
+            user_id=user_id_of(request),
             properties={
                 "route": route,
                 "method": request.method,

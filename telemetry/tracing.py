@@ -20,6 +20,7 @@ without bound.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -332,33 +333,45 @@ def _deliver(record: TraceRecord) -> None:
         _send_here(record)
 
 
+# Reporting that waits for the response to be delivered: it costs the worker the same, but no
+# client waits for it.
+Work = Callable[[], None]
+
+
+def _run(work: Work) -> None:
+    try:
+        work()
+    except Exception:
+        logger.exception("reporting after the response failed")
+
+
 class _Sender:
-    """The one thread of a process that delivers the traces no closed response delivered."""
+    """The one thread of a process that runs the reporting no closed response ran."""
 
     def __init__(self) -> None:
-        self.pending: queue.Queue[TraceRecord] = queue.Queue(MAX_PENDING_TRANSACTIONS)
+        self.pending: queue.Queue[Work] = queue.Queue(MAX_PENDING_TRANSACTIONS)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def submit(self, record: TraceRecord) -> None:
+    def submit(self, work: Work) -> None:
         try:
-            self.pending.put_nowait(record)
+            self.pending.put_nowait(work)
         except queue.Full:
-            logger.debug("transaction dropped: %s still waiting to be sent", self.pending.qsize())
+            logger.debug("reporting dropped: %s still waiting", self.pending.qsize())
             return
         if self.thread is None:
             with self.lock:
                 if self.thread is None:
                     self.thread = threading.Thread(
-                        target=self._run, name="sentry-transactions", daemon=True
+                        target=self._run, name="reporting-after-response", daemon=True
                     )
                     self.thread.start()
 
     def _run(self) -> None:
         while True:
-            record = self.pending.get()
+            work = self.pending.get()
             try:
-                _deliver(record)
+                _run(work)
             finally:
                 self.pending.task_done()
 
@@ -393,43 +406,48 @@ def drain_transactions(timeout_seconds: float = SHUTDOWN_DRAIN_SECONDS) -> None:
 
 
 class _AfterResponse(threading.local):
-    """The traces this thread's current request recorded, to deliver once it is delivered."""
+    """The reporting this thread's current request left to run once it is delivered."""
 
     def __init__(self) -> None:
-        self.pending: list[TraceRecord] = []
+        self.pending: list[Work] = []
 
 
 _after_response = _AfterResponse()
 
 
+def after_response(work: Work) -> None:
+    """Run `work` once the current request's response is delivered (`finish_after_response`)."""
+    _after_response.pending.append(work)
+
+
 def send_after_response(trace: RequestTrace) -> None:
     """Deliver `trace` once the response is delivered; call it as the request ends."""
-    _after_response.pending.append(trace.record())
+    after_response(functools.partial(_deliver, trace.record()))
 
 
 def send_in_background(trace: RequestTrace) -> None:
     """Deliver `trace` from the background thread: no response will be closed for it."""
-    _sender.submit(trace.record())
+    _sender.submit(functools.partial(_deliver, trace.record()))
 
 
 def finish_after_response() -> None:
-    """Deliver the traces of the request just delivered.
+    """Run what the request just delivered left for after its response.
 
     Connected to Django's `request_finished`, which the WSGI server triggers by closing the
     response after its last byte is written, in the thread that served it.
     """
     pending, _after_response.pending = _after_response.pending, []
-    for record in pending:
-        _deliver(record)
+    for work in pending:
+        _run(work)
 
 
 def hand_over_unfinished() -> None:
-    """Give the background thread what an earlier request on this thread left undelivered.
+    """Give the background thread what an earlier request on this thread left undone.
 
     Called as a request starts: a server that never closed the previous response (it should)
-    must not make this request wait for the previous one's delivery, nor lose it.
+    must not make this request wait for the previous one's reporting, nor lose it.
     """
     if _after_response.pending:
         pending, _after_response.pending = _after_response.pending, []
-        for record in pending:
-            _sender.submit(record)
+        for work in pending:
+            _sender.submit(work)
