@@ -161,10 +161,9 @@ class RequestMonitoringMiddleware:
         duration = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         route = route_of(match)
-        is_api = request.path.startswith(API_PREFIX)
         status = response.status_code
         if (
-            is_api
+            request.path.startswith(API_PREFIX)
             and status >= 500
             and not getattr(request, "_monitoring_exception_reported", False)
         ):
@@ -172,9 +171,7 @@ class RequestMonitoringMiddleware:
             self._report_server_error(request, match, route, status, user_id_of(request))
         # The latency is measured up to here; recording it and the product event can wait
         # until the client has the response.
-        tracing.after_response(
-            functools.partial(self._record, request, response, route, duration, is_api)
-        )
+        tracing.after_response(functools.partial(self._record, request, response, route, duration))
 
     def _record(
         self,
@@ -182,21 +179,19 @@ class RequestMonitoringMiddleware:
         response: HttpResponse,
         route: str,
         duration: float,
-        is_api: bool,
     ) -> None:
-        status = response.status_code
-        _duration_of(route, method_label(request.method), status).observe(duration)
-        if is_api:
-            self._report_api_call(request, response, route, status, duration)
+        _duration_of(route, method_label(request.method), response.status_code).observe(duration)
+        if request.path.startswith(API_PREFIX):
+            self._report_api_call(request, response, route, duration)
 
     def _report_api_call(
         self,
         request: HttpRequest,
         response: HttpResponse,
         route: str,
-        status: int,
         duration: float,
     ) -> None:
+        status = response.status_code
         rate = settings.PHONOGLYPH_API_EVENT_SAMPLE_RATE
         if rate <= 0 or (rate < 1 and random.random() >= rate):  # noqa: S311  # sampling only
             return

@@ -86,7 +86,6 @@ class TraceRelay:
         self.lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
         self.pipe: IO[bytes] | None = None
-        self.fd: int | None = None
         self.target: RelayTarget | None = None
         self.failed_at: float | None = None
 
@@ -97,33 +96,32 @@ class TraceRelay:
         target = _target_of_current_client()
         if target is None:
             return False
-        fd = self.fd
-        if fd is None or target != self.target:
-            fd = self._start(target)
-            if fd is None:
+        pipe = self.pipe
+        if pipe is None or target != self.target:
+            pipe = self._start(target)
+            if pipe is None:
                 return False
         line = json.dumps(record, separators=(",", ":")).encode() + b"\n"
         if len(line) > select.PIPE_BUF:
             # Larger writes may interleave with another thread's; such a record is rare.
             return False
         try:
-            os.write(fd, line)
+            os.write(pipe.fileno(), line)
         except BlockingIOError:
             TRACES_DROPPED.labels(reason="relay_behind").inc()
         except OSError:
             logger.warning("the trace relay has stopped; transactions are sent in process")
-            self._lost(fd)
+            self._lost(pipe)
             return False
         return True
 
-    def _start(self, target: RelayTarget) -> int | None:
+    def _start(self, target: RelayTarget) -> IO[bytes] | None:
         with self.lock:
-            if self.fd is not None and self.target == target:
-                return self.fd
+            if self.pipe is not None and self.target == target:
+                return self.pipe
             self._close(RELAY_FLUSH_SECONDS)
-            if self.failed_at is not None and time.monotonic() - self.failed_at < (
-                RESTART_AFTER_SECONDS
-            ):
+            failed_at = self.failed_at
+            if failed_at is not None and time.monotonic() - failed_at < RESTART_AFTER_SECONDS:
                 return None
             try:
                 self.process, self.pipe = _spawn(target)
@@ -131,14 +129,13 @@ class TraceRelay:
                 logger.exception("the trace relay could not be started")
                 self.failed_at = time.monotonic()
                 return None
-            self.fd = self.pipe.fileno()
             self.target = target
             self.failed_at = None
-            return self.fd
+            return self.pipe
 
-    def _lost(self, fd: int) -> None:
+    def _lost(self, pipe: IO[bytes]) -> None:
         with self.lock:
-            if self.fd == fd:
+            if self.pipe is pipe:
                 self._close(0.0)
                 self.failed_at = time.monotonic()
 
@@ -153,7 +150,7 @@ class TraceRelay:
 
     def _close(self, timeout_seconds: float) -> None:
         pipe, process = self.pipe, self.process
-        self.pipe = self.process = self.fd = self.target = None
+        self.pipe = self.process = self.target = None
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()
@@ -167,10 +164,8 @@ class TraceRelay:
     def forget_after_fork(self) -> None:
         """In a forked child: let go of the parent's relay without touching its process."""
         self.lock = threading.Lock()
-        if self.pipe is not None:
-            with contextlib.suppress(OSError):
-                self.pipe.close()
-        self.pipe = self.process = self.fd = self.target = None
+        self.process = None
+        self._close(0.0)
         self.failed_at = None
 
 

@@ -64,9 +64,9 @@ STAGE_NAMES = {
 }
 STAGE_OP = "engine.stage"
 
-# Transactions waiting to be sent; beyond this (the sending thread starved for seconds) traces
-# are dropped rather than held.
-MAX_PENDING_TRANSACTIONS = 1000
+# Reporting no closed response ran, waiting for the background thread; beyond this (the thread
+# starved for seconds) it is dropped rather than held.
+MAX_PENDING_REPORTS = 1000
 SHUTDOWN_DRAIN_SECONDS = 2.0
 
 ProgressCallback = Callable[[str, int], None]
@@ -320,17 +320,10 @@ def send_record(record: TraceRecord) -> None:
         transaction.finish(scope, end_timestamp=started_at + float(record["duration"]))
 
 
-def _send_here(record: TraceRecord) -> None:
-    try:
-        send_record(record)
-    except Exception:
-        logger.exception("a transaction could not be sent")
-
-
 def _deliver(record: TraceRecord) -> None:
     """To the relay process when it takes it; else built and sent by this process."""
     if not trace_relay.submit(record):
-        _send_here(record)
+        send_record(record)
 
 
 # Reporting that waits for the response to be delivered: it costs the worker the same, but no
@@ -349,7 +342,7 @@ class _Sender:
     """The one thread of a process that runs the reporting no closed response ran."""
 
     def __init__(self) -> None:
-        self.pending: queue.Queue[Work] = queue.Queue(MAX_PENDING_TRANSACTIONS)
+        self.pending: queue.Queue[Work] = queue.Queue(MAX_PENDING_REPORTS)
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
